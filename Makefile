@@ -1,0 +1,97 @@
+# hm-recsys: `make all` reproduces every report, `make test` checks everything. `make help` lists the rest.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# Which run: a params file name (params/NAME.yaml). `make all DATA=/path` runs on the real Kaggle files.
+DATA ?=
+PARAMS ?= $(if $(DATA),kaggle,default)
+P := params/$(PARAMS).yaml
+yaml = $(strip $(shell sed -n 's/^$(1): *"\{0,1\}\([^"\#]*\)"\{0,1\}.*/\1/p' $(P)))
+DATASET := $(call yaml,dataset)
+SOURCE := $(call yaml,source)
+R := $(call yaml,reports_dir)
+RAW := $(if $(filter synthetic,$(SOURCE)),data/$(DATASET)/raw,$(or $(DATA),$(call yaml,data_dir)))
+RAW_FILES := $(if $(filter synthetic,$(SOURCE)),$(RAW)/transactions_train.csv,$(wildcard $(RAW)/*.csv $(RAW)/*.csv.gz $(RAW)/*.parquet))
+LIB := $(wildcard hm_recsys/*.py)
+
+# papermill writes a failed run's notebook too: write to a temporary name, rename on success.
+define run_nb
+@mkdir -p $(dir $@)
+$(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
+  -p params $(abspath $(P)) $(if $(DATA),-p data_dir $(abspath $(DATA))) $< $@.tmp.ipynb
+@mv $@.tmp.ipynb $@
+endef
+
+NBS := 00_config 00_data 01_eda 02_etl 03_features 06_evaluation
+ifeq ($(SOURCE),synthetic)
+NBS := 00a_synthetic $(NBS)
+endif
+REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
+
+.PHONY: help setup all pipeline test test-notebooks test-py export clean-nbs lab real-sample clean
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name hm-recsys --display-name "Python 3 (hm-recsys)" >/dev/null
+	@touch $@
+
+setup: $(STAMP) ## Create .venv, install the project and its Jupyter kernel
+
+export: $(STAMP) ## Export the notebooks to the hm_recsys package
+	$(BIN)/nbdev-export
+
+all: $(STAMP) ## Run the whole pipeline (PARAMS=default) into reports/
+	$(MAKE) --no-print-directory pipeline
+
+pipeline: $(REPORTS)
+
+real-sample: ## Run the pipeline on ../shared/data/hm-real-sample into reports/real-sample/
+	$(MAKE) --no-print-directory all PARAMS=real-sample
+
+$(R)/00a_synthetic.ipynb $(RAW)/transactions_train.csv &: nbs/00a_synthetic.ipynb $(P) $(LIB) | $(STAMP)
+	$(run_nb)
+$(R)/00_config.ipynb: nbs/00_config.ipynb $(P) $(LIB) | $(STAMP)
+	$(run_nb)
+$(R)/00_data.ipynb: nbs/00_data.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
+	$(run_nb)
+$(R)/01_eda.ipynb: nbs/01_eda.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
+	$(run_nb)
+$(R)/02_etl.ipynb: nbs/02_etl.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
+	$(run_nb)
+$(R)/03_features.ipynb: nbs/03_features.ipynb $(R)/02_etl.ipynb
+	$(run_nb)
+$(R)/06_evaluation.ipynb: nbs/06_evaluation.ipynb $(R)/03_features.ipynb
+	$(run_nb)
+
+test: $(STAMP) ## Check the export, run every notebook on tiny data (nbdev-test), then pytest
+	$(BIN)/nbdev-export
+	@git diff --quiet -- hm_recsys 2>/dev/null || { echo "hm_recsys/ differs from the notebooks: commit the export"; git --no-pager diff --stat -- hm_recsys; }
+	$(MAKE) --no-print-directory test-notebooks test-py
+
+test-notebooks: $(STAMP)
+	$(BIN)/nbdev-test --n-workers 0 --do-print --timing
+
+test-py: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+clean-nbs: $(STAMP) ## Strip notebook outputs and metadata before committing
+	$(BIN)/nbdev-clean
+
+lab: $(STAMP) ## Open JupyterLab on the notebooks
+	$(BIN)/jupyter lab --notebook-dir=nbs --ip=127.0.0.1
+
+clean: ## Remove generated data and artifacts (keeps .venv and reports/)
+	rm -rf data artifacts _docs _proc
