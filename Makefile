@@ -29,7 +29,7 @@ $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
 @mv $@.tmp.ipynb $@
 endef
 
-NBS := 00_config 00_data 01_eda 02_etl 03_features 06_evaluation
+NBS := 00_config 00_data 01_eda 02_etl 03_features 04_model 05_index 06_evaluation
 ifeq ($(SOURCE),synthetic)
 NBS := 00a_synthetic $(NBS)
 endif
@@ -71,9 +71,13 @@ $(R)/01_eda.ipynb: nbs/01_eda.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
 	$(run_nb)
 $(R)/02_etl.ipynb: nbs/02_etl.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
 	$(run_nb)
-$(R)/03_features.ipynb: nbs/03_features.ipynb $(R)/02_etl.ipynb
+$(R)/03_features.ipynb: nbs/03_features.ipynb $(R)/02_etl.ipynb $(P) $(LIB)
 	$(run_nb)
-$(R)/06_evaluation.ipynb: nbs/06_evaluation.ipynb $(R)/03_features.ipynb
+$(R)/04_model.ipynb: nbs/04_model.ipynb $(R)/03_features.ipynb $(P) $(LIB)
+	$(run_nb)
+$(R)/05_index.ipynb: nbs/05_index.ipynb $(R)/04_model.ipynb $(P) $(LIB)
+	$(run_nb)
+$(R)/06_evaluation.ipynb: nbs/06_evaluation.ipynb $(R)/05_index.ipynb $(P) $(LIB)
 	$(run_nb)
 
 test: $(STAMP) ## Check the export, run every notebook on tiny data (nbdev-test), then pytest
