@@ -7,7 +7,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/features.html.md"""
 # %% ../nbs/03_features.ipynb #c003
 from __future__ import annotations
 from dataclasses import dataclass, fields, replace
-import numpy as np, pandas as pd
+import numpy as np, pandas as pd, pyarrow as pa
 from .config import Config, atomic_path
 
 # %% auto #0
@@ -59,17 +59,24 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     "num / den as float32, NaN where den is 0."
     return (num / np.where(den > 0, den, np.nan)).astype('float32')
 
+def _group(keys: np.ndarray, values: np.ndarray, n: int, how: str) -> np.ndarray:
+    "`how` ('min', 'max', 'nunique') of `values` per key in 0..n-1 (NaN, or 0 for nunique, where a key has no row)."
+    s = pd.Series(values).groupby(keys).agg(how)
+    return s.reindex(np.arange(n), fill_value=0 if how == 'nunique' else np.nan).to_numpy()
+
 def _list_column(sizes: np.ndarray, values: np.ndarray) -> np.ndarray:
     "An object array of `len(sizes)` arrays cut from `values` (Parquet stores it as a list column)."
-    out = np.empty(len(sizes), dtype=object)
-    for i, part in enumerate(np.split(values, np.cumsum(sizes)[:-1])): out[i] = part
-    return out
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype('int64')
+    return pa.LargeListArray.from_arrays(offsets, values).to_numpy(zero_copy_only=False)
 
 def customer_features(customers: pd.DataFrame, tx: pd.DataFrame, cutoff, seq_len: int = 20) -> pd.DataFrame:
     "One row per customer (customer_idx order) from the profile and the rows of `tx` before `cutoff`."
     n, h = len(customers), history(tx, cutoff)
     c, q, d = h.customer_idx.to_numpy(), h.quantity.to_numpy(dtype='float64'), days_before(h.t_dat, cutoff)
     units = _per_row(c, n, q)
+    order = np.lexsort((h.article_idx.to_numpy(), d, c))  # by customer, latest first, then article
+    sc, sd, sa = c[order], d[order], h.article_idx.to_numpy()[order]
+    new_day = np.ones(len(sc), bool); new_day[1:] = (sc[1:] != sc[:-1]) | (sd[1:] != sd[:-1])
     out = pd.DataFrame({'customer_idx': customers.customer_idx.to_numpy(dtype='int32'),
                         'has_profile': customers.has_profile.to_numpy(dtype=bool),
                         'age': customers.age.to_numpy(dtype='float32'), 'age_bucket': age_bucket(customers.age),
@@ -77,20 +84,19 @@ def customer_features(customers: pd.DataFrame, tx: pd.DataFrame, cutoff, seq_len
                         'club_member_status': codes(customers.club_member_status, 'int8'),
                         'fashion_news_frequency': codes(customers.fashion_news_frequency, 'int8')})
     spend = _per_row(c, n, q * h.price.to_numpy(dtype='float64'))
-    last = np.full(n, np.nan); np.fmin.at(last, c, d)
-    first = np.full(n, np.nan); np.fmax.at(first, c, d)
     out = out.assign(units=units.astype('int32'), rows=_per_row(c, n).astype('int32'),
-                     days=_per_row(np.unique(c.astype('int64') * 100_000 + d) // 100_000, n).astype('int32'),
+                     days=_per_row(sc[new_day], n).astype('int32'),
                      units_7d=_per_row(c, n, q * (d <= 7)).astype('int32'),
                      units_30d=_per_row(c, n, q * (d <= 30)).astype('int32'),
                      spend=spend.astype('float32'), mean_price=_ratio(spend, units),
                      online_share=_ratio(_per_row(c, n, q * (h.sales_channel_id.to_numpy() == 2)), units),
-                     days_since_last=last.astype('float32'), days_since_first=first.astype('float32'))
-    seq = pd.DataFrame({'c': c, 'd': d, 'a': h.article_idx.to_numpy()}).sort_values(['c', 'd', 'a'], kind='stable')
-    seq = seq[seq.groupby('c').cumcount().to_numpy() < seq_len]
-    sizes = _per_row(seq.c.to_numpy(), n)
-    return out.assign(seq_articles=_list_column(sizes, seq.a.to_numpy(dtype='int32')),
-                      seq_days=_list_column(sizes, seq.d.to_numpy(dtype='int16')))
+                     days_since_last=_group(c, d, n, 'min').astype('float32'),
+                     days_since_first=_group(c, d, n, 'max').astype('float32'))
+    starts = np.concatenate([[0], np.cumsum(_per_row(sc, n))])[sc]
+    keep = np.arange(len(sc)) - starts < seq_len
+    sizes = _per_row(sc[keep], n)
+    return out.assign(seq_articles=_list_column(sizes, sa[keep].astype('int32')),
+                      seq_days=_list_column(sizes, sd[keep].astype('int16')))
 
 # %% ../nbs/03_features.ipynb #c020
 def catalogue_codes(articles: pd.DataFrame) -> pd.DataFrame:
@@ -109,18 +115,17 @@ def article_features(articles: pd.DataFrame, customers: pd.DataFrame, tx: pd.Dat
     a, q, d = h.article_idx.to_numpy(), h.quantity.to_numpy(dtype='float64'), days_before(h.t_dat, cutoff)
     p = h.price.to_numpy(dtype='float64')
     units = _per_row(a, n, q)
-    lo, hi, first, last = (np.full(n, np.nan) for _ in range(4))
-    np.fmin.at(lo, a, p); np.fmax.at(hi, a, p); np.fmax.at(first, a, d); np.fmin.at(last, a, d)
+    first, last = _group(a, d, n, 'max'), _group(a, d, n, 'min')
     on_last = d == last[a]
     age = customers.age.to_numpy(dtype='float64')[h.customer_idx.to_numpy()]; aged = ~np.isnan(age)
     return catalogue_codes(articles).assign(
-        price_mean=_ratio(_per_row(a, n, q * p), units), price_min=lo.astype('float32'),
-        price_max=hi.astype('float32'),
+        price_mean=_ratio(_per_row(a, n, q * p), units), price_min=_group(a, p, n, 'min').astype('float32'),
+        price_max=_group(a, p, n, 'max').astype('float32'),
         price_last=_ratio(_per_row(a[on_last], n, (q * p)[on_last]), _per_row(a[on_last], n, q[on_last])),
         units=units.astype('int32'), units_1d=_per_row(a, n, q * (d <= 1)).astype('int32'),
         units_7d=_per_row(a, n, q * (d <= 7)).astype('int32'), units_30d=_per_row(a, n, q * (d <= 30)).astype('int32'),
         units_decayed=_per_row(a, n, q / np.maximum(d, 1)).astype('float32'),
-        buyers=_per_row(np.unique(h.customer_idx.to_numpy().astype('int64') * n + a) % n, n).astype('int32'),
+        buyers=_group(a, h.customer_idx.to_numpy(), n, 'nunique').astype('int32'),
         days_since_first_sale=first.astype('float32'), days_since_last_sale=last.astype('float32'),
         online_share=_ratio(_per_row(a, n, q * (h.sales_channel_id.to_numpy() == 2)), units),
         buyer_age_mean=_ratio(_per_row(a[aged], n, (q * age)[aged]), _per_row(a[aged], n, q[aged])))
