@@ -68,3 +68,48 @@ def test_real_sample_reference_figures(real_tables):
     for name, ref in {'popularity': .00699, 'decayed_popularity': .00824, 'repurchase_decayed': .03728}.items():
         assert res[name]['map@12'] == pytest.approx(ref, rel=.01), name
     assert res['repurchase_decayed']['segments']['warm']['map@12'] == pytest.approx(.1553, rel=.01)
+
+def toy_tables():
+    "6 articles, 4 customers (ages 22, 50, missing, 23); cutoff 2020-09-22, one test day."
+    import pandas as pd
+    from hm_recsys.etl import Tables, Split
+    rows = [('2020-09-10', 0, 5, 1), ('2020-09-20', 0, 1, 1), ('2020-09-20', 0, 2, 3),   # 0: old 5; 1 and 2 on the 20th, 2 more units
+            ('2020-09-21', 1, 3, 1), ('2020-09-16', 1, 4, 2), ('2020-09-21', 3, 3, 1),
+            ('2020-09-16', 2, 4, 1), ('2020-09-22', 2, 0, 9), ('2020-09-22', 0, 4, 1), ('2020-09-22', 2, 3, 1)]
+    tx = pd.DataFrame(rows, columns=['t_dat', 'customer_idx', 'article_idx', 'quantity']).assign(
+        t_dat=lambda d: pd.to_datetime(d.t_dat), price=.01, sales_channel_id=2)
+    arts = pd.DataFrame({'article_idx': range(6), 'article_id': [f'{i:010d}' for i in range(6)]})
+    cus = pd.DataFrame({'customer_idx': range(4), 'customer_id': list('abcd'), 'age': [22, 50, np.nan, 23]})
+    return Tables(arts, cus, tx, Split(pd.Timestamp('2020-09-21'), pd.Timestamp('2020-09-22'), pd.Timestamp('2020-09-23')))
+
+def test_baselines_on_toy_data():
+    from hm_recsys.evaluation import AgePopularity
+    t, cut, c = toy_tables(), '2020-09-22', np.arange(4)
+    # units in the 6 days before: 4 -> 3, 3 -> 2, 2 -> 3, 1 -> 1; the test day (article 0, 9 units) is never seen
+    np.testing.assert_array_equal(Popularity(6).fit(t, cut).recommend(c, 5)[0], [2, 4, 3, 1, -1])
+    # decayed: 3 -> 1 + 1, 2 -> 3/2, 1 -> 1/2, 4 -> 3/6
+    np.testing.assert_array_equal(Popularity(6, decay=True).fit(t, cut).recommend(c, 4)[0], [3, 2, 1, 4])
+    rep = RepurchaseDecayed(6).fit(t, cut).recommend(c, 5)
+    np.testing.assert_array_equal(rep, [[2, 1, 5, 3, 4], [3, 4, 2, 1, -1], [4, 3, 2, 1, -1], [3, 2, 1, 4, -1]])
+    age = AgePopularity(6).fit(t, cut).recommend(c, 3)
+    # ages 22 and 23 share a bucket (2 -> 3/2, 3 -> 1, 1 -> 1/2); 50: 3 -> 1, 4 -> 2/6, then the global list; missing age: global
+    np.testing.assert_array_equal(age, [[2, 3, 1], [3, 4, 2], [3, 2, 1], [2, 3, 1]])
+    assert rep.dtype == np.int32
+
+def test_evaluate_and_save_metrics(tmp_path):
+    import json
+    from dataclasses import replace
+    from hm_recsys.config import load_config
+    from hm_recsys.evaluation import save_metrics
+    t = toy_tables()
+    res = evaluate({'popularity': Popularity(6), 'repurchase_decayed': RepurchaseDecayed(6)}, t, n_boot=20, verbose=False)
+    r = res['repurchase_decayed']
+    assert r['customers'] == 2 and r['segments']['warm']['customers'] == 2 and r['segments']['cold']['customers'] == 0
+    # customer 0 bought {4}: rank 5 of [2, 1, 5, 3, 4]; customer 2 bought {0, 3}: 3 at rank 2
+    assert r['map@12'] == pytest.approx((1/5 + (1/2) / 2) / 2)
+    cfg = replace(load_config('tiny'), reports_dir=str(tmp_path))
+    save_metrics({'popularity': res['popularity']}, cfg, '2020-09-22', 1)
+    doc = json.loads(save_metrics({'repurchase_decayed': r}, cfg, '2020-09-22', 1).read_text())
+    assert list(doc) == ['dataset', 'cutoff', 'test_days', 'recommenders']
+    assert set(doc['recommenders']) == {'popularity', 'repurchase_decayed'}
+    assert set(r) >= {'map@12', 'recall@12', 'ndcg@12', 'hitrate@12', 'recall@100', 'ci95', 'segments', 'fit_seconds', 'recommend_seconds'}
