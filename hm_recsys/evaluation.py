@@ -15,7 +15,7 @@ from .config import Config, write_json
 from .features import age_bucket, history, popularity, top_articles
 
 # %% auto #0
-__all__ = ['METRICS', 'Truth', 'test_truth', 'first_occurrence', 'hits', 'customer_metrics', 'bootstrap_ci', 'Recommender',
+__all__ = ['METRICS', 'Truth', 'window_truth', 'first_occurrence', 'hits', 'customer_metrics', 'bootstrap_ci', 'Recommender',
            'merge_lists', 'gather', 'Popularity', 'customer_lists', 'RepurchaseDecayed', 'AgePopularity',
            'interactions', 'ImplicitRecommender', 'als', 'bpr', 'OracleRecommender', 'baselines', 'score', 'evaluate',
            'leaderboard', 'metrics_report', 'save_metrics']
@@ -44,7 +44,7 @@ class Truth:
     @property
     def sizes(self) -> np.ndarray: return np.diff(self.indptr)
 
-def test_truth(tx: pd.DataFrame, start, end) -> Truth:
+def window_truth(tx: pd.DataFrame, start, end) -> Truth:
     "The truth of the window [start, end): every customer with a row in it and their distinct articles."
     w = tx[(tx.t_dat >= pd.Timestamp(start)) & (tx.t_dat < pd.Timestamp(end))]
     return Truth.from_pairs(w.customer_idx.to_numpy(), w.article_idx.to_numpy())
@@ -213,19 +213,21 @@ class OracleRecommender(Recommender):
         from hm_recsys.synthetic import Oracle
         self.oracle, self.cutoff = Oracle.load(self.raw_dir), pd.Timestamp(cutoff)
         self.customer_ids = tables.customers.sort_values('customer_idx').customer_id.to_numpy()
-        self.article_ids = tables.articles.sort_values('article_idx').article_id.to_numpy()
-        self.article_idx = pd.Series(np.arange(len(self.article_ids), dtype='int32'), index=self.article_ids)
+        self.article_ids = pd.Index(tables.articles.sort_values('article_idx').article_id.to_numpy())
         h = history(tables.transactions, cutoff)
         h = h.loc[h.index.repeat(h.quantity)]
         self.history = pd.DataFrame({'t_dat': h.t_dat.to_numpy(),
                                      'customer_id': pd.Categorical(self.customer_ids[h.customer_idx.to_numpy()]),
-                                     'article_id': pd.Categorical(self.article_ids[h.article_idx.to_numpy()]),
+                                     'article_id': pd.Categorical(self.article_ids.to_numpy()[h.article_idx.to_numpy()]),
                                      'price': h.price.to_numpy(), 'sales_channel_id': h.sales_channel_id.to_numpy()})
         return self
     def recommend(self, customer_idx, k=12) -> np.ndarray:
         lists = self.oracle.recommend(list(self.customer_ids[np.asarray(customer_idx)]), self.cutoff, self.days, self.history, k=k)
+        sizes = np.array([len(l[:k]) for l in lists], dtype='int64')
         out = np.full((len(lists), k), -1, 'int32')
-        for i, l in enumerate(lists): out[i, :len(l[:k])] = self.article_idx.loc[list(l[:k])].to_numpy()
+        rows = np.repeat(np.arange(len(lists)), sizes)
+        out[rows, np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = \
+            self.article_ids.get_indexer([a for l in lists for a in l[:k]])
         return out
 
 # %% ../nbs/06_evaluation.ipynb #c035
@@ -262,7 +264,7 @@ def evaluate(recommenders: dict[str, Recommender], tables, cutoff=None, end=None
     "Fit each recommender on the rows before `cutoff` (default `split.test_start`) and score it on [cutoff, end)."
     cutoff = pd.Timestamp(cutoff if cutoff is not None else tables.split.test_start)
     end = pd.Timestamp(end if end is not None else tables.split.test_end)
-    truth = test_truth(tables.transactions, cutoff, end)
+    truth = window_truth(tables.transactions, cutoff, end)
     train = replace(tables, transactions=history(tables.transactions, cutoff))
     warm = np.isin(truth.customers, train.transactions.customer_idx.unique())
     results = {}
