@@ -121,7 +121,7 @@ class Popularity(Recommender):
     def recommend(self, customer_idx, k=12) -> np.ndarray:
         return merge_lists(np.broadcast_to(self.top[:k], (len(customer_idx), min(k, len(self.top)))), k=k)
 
-# %% ../nbs/06_evaluation.ipynb #c027
+# %% ../nbs/06_evaluation.ipynb #c028
 def customer_lists(tx: pd.DataFrame, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
     "Each customer's distinct articles as (indptr, items): latest day first, then most units, then article_idx."
     g = tx.groupby(['customer_idx', 'article_idx'], sort=False).agg(last=('t_dat', 'max'), units=('quantity', 'sum')).reset_index()
@@ -141,7 +141,7 @@ class RepurchaseDecayed(Recommender):
         c = np.asarray(customer_idx)
         return merge_lists(gather(self.indptr, self.items, c, k), self.fill.recommend(c, 2 * k), k=k)
 
-# %% ../nbs/06_evaluation.ipynb #c029
+# %% ../nbs/06_evaluation.ipynb #c032
 class AgePopularity(Recommender):
     "Decayed popularity within the customer's age bucket, global for a missing age, filled from the global list."
     name = 'age_popularity'
@@ -159,7 +159,7 @@ class AgePopularity(Recommender):
         for bucket, top in self.tops.items(): own[b == bucket, :min(k, len(top))] = top[:k]
         return merge_lists(own, self.fill.recommend(c, 2 * k), k=k)
 
-# %% ../nbs/06_evaluation.ipynb #c031
+# %% ../nbs/06_evaluation.ipynb #c035
 def interactions(tables, cutoff, binary: bool = True) -> sparse.csr_matrix:
     "Customer × article CSR matrix (float32) of the rows before `cutoff`: 1 per pair bought, or units when not `binary`."
     h = history(tables.transactions, cutoff)
@@ -168,6 +168,7 @@ def interactions(tables, cutoff, binary: bool = True) -> sparse.csr_matrix:
     if binary: m.data[:] = 1.0
     return m
 
+# %% ../nbs/06_evaluation.ipynb #c037
 class ImplicitRecommender(Recommender):
     "Wraps an `implicit` model fitted on `interactions`; cold customers get decayed popularity."
     def __init__(self, name: str, model, days: int, binary: bool = True, batch: int = 4096):
@@ -204,7 +205,7 @@ def bpr(days: int, seed: int = 42, factors: int = 64, iterations: int = 100, lea
                                                                   regularization=regularization, random_state=seed,
                                                                   num_threads=threads), days)
 
-# %% ../nbs/06_evaluation.ipynb #c033
+# %% ../nbs/06_evaluation.ipynb #c041
 class OracleRecommender(Recommender):
     "Wraps `hm_recsys.synthetic.Oracle` (synthetic data only): the most likely purchases of the next `days` days."
     name = 'oracle'
@@ -230,7 +231,7 @@ class OracleRecommender(Recommender):
             self.article_ids.get_indexer([a for l in lists for a in l[:k]])
         return out
 
-# %% ../nbs/06_evaluation.ipynb #c035
+# %% ../nbs/06_evaluation.ipynb #c043
 def baselines(cfg: Config, implicit: bool = True) -> dict[str, Recommender]:
     "The recommenders of this module for `cfg`: popularity baselines, repurchase, age, implicit peers, oracle (synthetic)."
     d, seed = cfg.pop_days, cfg.seed
@@ -239,7 +240,7 @@ def baselines(cfg: Config, implicit: bool = True) -> dict[str, Recommender]:
     if implicit: recs += [als(d, seed), bpr(d, seed)]
     return {r.name: r for r in recs}
 
-# %% ../nbs/06_evaluation.ipynb #c037
+# %% ../nbs/06_evaluation.ipynb #c045
 METRICS = {'ap': 'map@12', 'recall': 'recall@12', 'ndcg': 'ndcg@12', 'hit': 'hitrate@12'}
 
 def _summary(m: dict, mask: np.ndarray, recall100: np.ndarray | None) -> dict:
@@ -279,7 +280,7 @@ def evaluate(recommenders: dict[str, Recommender], tables, cutoff=None, end=None
         if verbose: print(f"{name:>20}: MAP@{k} {results[name]['map@12']:.5f}  fit {t1 - t0:.1f}s  recommend {t2 - t1:.1f}s")
     return results
 
-# %% ../nbs/06_evaluation.ipynb #c039
+# %% ../nbs/06_evaluation.ipynb #c047
 def leaderboard(results: dict[str, dict]) -> pd.DataFrame:
     "One row per recommender, best MAP@12 first."
     rows = {n: {'map@12': r['map@12'], 'map@12 lo': r['ci95']['map@12'][0], 'map@12 hi': r['ci95']['map@12'][1],
