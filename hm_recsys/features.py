@@ -6,9 +6,11 @@ Docs: https://hm-recsys.github.io/hm-recsys/features.html.md"""
 
 # %% ../nbs/03_features.ipynb #c003
 from __future__ import annotations
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
+from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa
 from .config import Config, atomic_path
+from .etl import load_processed
 
 # %% auto #0
 __all__ = ['AGE_EDGES', 'age_bucket', 'days_before', 'history', 'popularity', 'top_articles', 'codes', 'customer_features',
@@ -156,7 +158,7 @@ class Features:
     pop_decayed: pd.DataFrame
     pop_age: pd.DataFrame
 
-def features_path(cfg: Config, cutoff) -> 'Path':
+def features_path(cfg: Config, cutoff) -> Path:
     "The folder of the features of `cutoff`."
     return cfg.features_dir/pd.Timestamp(cutoff).strftime('%Y-%m-%d')
 
@@ -176,7 +178,4 @@ def load_features(cfg: Config, cutoff, tables=None) -> Features:
     path = features_path(cfg, cutoff)
     if all((path/f'{fld.name}.parquet').exists() for fld in fields(Features)):
         return Features(*(pd.read_parquet(path/f'{fld.name}.parquet') for fld in fields(Features)))
-    if tables is None:
-        from hm_recsys.etl import load_processed
-        tables = load_processed(cfg)
-    return build_features(tables, cutoff, cfg)
+    return build_features(tables if tables is not None else load_processed(cfg), cutoff, cfg)
