@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #c003
 from __future__ import annotations
-import gzip, hashlib, itertools, warnings
+import gzip, hashlib, itertools, math, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -16,7 +16,7 @@ from .config import Config, load_config
 # %% auto #0
 __all__ = ['DICT', 'FILES', 'SUFFIXES', 'SCHEMA', 'ID_RULES', 'DataError', 'find_files', 'read_table', 'encode_ids',
            'encode_dates', 'read_articles', 'read_customers', 'read_transactions', 'example_frames', 'write_kaggle',
-           'drop_unknown_articles', 'RawData', 'load_raw', 'fingerprint', 'ensure_raw']
+           'drop_unknown_articles', 'sort_rows', 'RawData', 'load_raw', 'fingerprint', 'ensure_raw']
 
 # %% ../nbs/00_data.ipynb #c007
 DICT = pa.dictionary(pa.int32(), pa.string())
@@ -119,10 +119,14 @@ ID_RULES = {  # column: (normalise, valid pattern, what a valid id looks like)
                     "64 hexadecimal characters, as in the Kaggle files"),
 }
 
+def _dictionary(t: pa.Table, col: str, path: Path) -> pa.DictionaryArray:
+    "Dictionary column `col` as one array with one dictionary; a DataError names a row with a missing value."
+    _check_nulls(t, path, [col])
+    return pa.table({col: t[col]}).unify_dictionaries()[col].combine_chunks()
+
 def encode_ids(t: pa.Table, col: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     "Validated, normalised ids of column `col`: (int32 codes, sorted distinct ids) with `ids[codes]` the column."
-    _check_nulls(t, path, [col])
-    arr = pa.table({col: t[col]}).unify_dictionaries()[col].combine_chunks()
+    arr = _dictionary(t, col, path)
     norm, pattern, looks = ID_RULES[col]
     values = norm(arr.dictionary)
     bad = ~pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False)
@@ -131,14 +135,14 @@ def encode_ids(t: pa.Table, col: str, path: Path) -> tuple[np.ndarray, np.ndarra
         i = _first(bad[codes])
         _fail(path, col, f"{int(bad[codes].sum()):,} malformed id(s)", i,
               f"An id must be {looks}: correct the file or remove the row.")
-    ids, inverse = np.unique(values.to_numpy(zero_copy_only=False), return_inverse=True)
-    return inverse.astype(np.int32)[codes], ids
+    ids = pc.unique(values)
+    ids = ids.take(pc.array_sort_indices(ids))
+    return pc.index_in(values, value_set=ids).to_numpy().astype(np.int32)[codes], ids.to_numpy(zero_copy_only=False)
 
 # %% ../nbs/00_data.ipynb #c020
 def encode_dates(t: pa.Table, col: str, path: Path) -> np.ndarray:
     "Column `col` of YYYY-MM-DD strings as a datetime64[ns] array; a DataError names the first bad row."
-    _check_nulls(t, path, [col])
-    arr = pa.table({col: t[col]}).unify_dictionaries()[col].combine_chunks()
+    arr = _dictionary(t, col, path)
     days = pd.to_datetime(pd.Series(arr.dictionary.to_numpy(zero_copy_only=False), dtype=object),
                           format='%Y-%m-%d', errors='coerce').to_numpy('datetime64[ns]')
     codes = arr.indices.to_numpy()
@@ -192,7 +196,7 @@ def read_transactions(path: Path) -> pd.DataFrame:
         't_dat': encode_dates(t, 't_dat', path),
         'customer_id': pd.Categorical.from_codes(*cust),
         'article_id': pd.Categorical.from_codes(*art),
-        'price': price.astype(np.float32),
+        'price': price,
         'sales_channel_id': t['sales_channel_id'].to_numpy()})
 
 # %% ../nbs/00_data.ipynb #c025
@@ -214,8 +218,7 @@ def example_frames(days: int = 21, seed: int = 0) -> dict[str, pd.DataFrame]:
               customer_id=[cids[i] for i in rng.integers(0, 4, n)], article_id=[aids[i] for i in rng.integers(0, 6, n)],
               price=[f'{p:.6f}' for p in rng.uniform(0.01, 0.06, n)], sales_channel_id=[str(c) for c in rng.integers(1, 3, n)])
     tx = pd.DataFrame(tx)
-    frames = dict(articles=pd.DataFrame(art), customers=pd.DataFrame(cus), transactions=pd.concat([tx, tx.iloc[[-1]]]))
-    return frames
+    return dict(articles=pd.DataFrame(art), customers=pd.DataFrame(cus), transactions=pd.concat([tx, tx.iloc[[-1]]], ignore_index=True))
 
 def write_kaggle(folder: str | Path, frames: dict[str, pd.DataFrame], suffix: str = '.csv') -> Path:
     "Write `frames` (from `example_frames`) as the Kaggle files in `folder`, as .csv, .csv.gz or .parquet."
@@ -243,7 +246,28 @@ def drop_unknown_articles(tx: pd.DataFrame, articles: pd.DataFrame, path: Path, 
     tx['article_id'] = tx.article_id.cat.remove_unused_categories()
     return tx, n
 
-# %% ../nbs/00_data.ipynb #c032
+# %% ../nbs/00_data.ipynb #c033
+def _pack(cols: list[np.ndarray]) -> np.ndarray | None:
+    "Columns of non-negative integers packed into one int64 with the same lexicographic order; None if too wide."
+    sizes = [int(c.max()) + 1 for c in cols]
+    if math.prod(sizes) >= 2**63: return None
+    key = np.zeros(len(cols[0]), np.int64)
+    for c, size in zip(cols, sizes): key = key * size + c
+    return key
+
+def sort_rows(tx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    "The order of `tx` by t_dat, customer_id, article_id, sales_channel_id, price, and a mask of runs' first rows in that order."
+    if not len(tx): return np.zeros(0, np.int64), np.zeros(0, bool)
+    day = tx.t_dat.to_numpy().astype('datetime64[D]').astype(np.int64)
+    cols = [day - day.min(), tx.customer_id.cat.codes.to_numpy(), tx.article_id.cat.codes.to_numpy(),
+            tx.sales_channel_id.to_numpy().astype(np.int64) + 128]
+    price = tx.price.to_numpy(np.float32).view(np.uint32)  # prices are >= 0: their bits sort as the numbers
+    key = _pack(cols)
+    order = np.lexsort((price, key) if key is not None else (price, *cols[::-1]))
+    keys = [price[order], *([key[order]] if key is not None else [c[order] for c in cols])]
+    return order, np.r_[True, np.any([k[1:] != k[:-1] for k in keys], axis=0)]
+
+# %% ../nbs/00_data.ipynb #c035
 @dataclass
 class RawData:
     "The three Kaggle tables, validated and typed, and a report of what was read."
@@ -260,18 +284,19 @@ def load_raw(src: Config | str | Path, data_dir: str | Path | None = None, max_u
     articles, customers = read_articles(files['articles']), read_customers(files['customers'])
     tx = read_transactions(files['transactions'])
     rows = len(tx)
+    if not rows: raise DataError(f"{files['transactions']}: no transactions, only a header. Use the complete file.")
     tx, dropped = drop_unknown_articles(tx, articles, files['transactions'], max_unknown)
     buyers = tx.customer_id.cat.categories
     report = dict(
         raw_dir=str(raw_dir), files={k: p.name for k, p in files.items()},
         articles=len(articles), customers=len(customers), transactions=len(tx), rows_read=rows,
-        dropped_unknown_articles=dropped, repeated_rows=int(tx.duplicated().sum()),
+        dropped_unknown_articles=dropped, repeated_rows=int(len(tx) - sort_rows(tx)[1].sum()),
         buyers=len(buyers), customers_without_profile=int((~buyers.isin(customers.customer_id)).sum()),
         articles_sold=len(tx.article_id.cat.categories),
-        first_day=str(tx.t_dat.min().date()) if rows else None, last_day=str(tx.t_dat.max().date()) if rows else None)
+        first_day=str(tx.t_dat.min().date()), last_day=str(tx.t_dat.max().date()))
     return RawData(articles, customers, tx, report)
 
-# %% ../nbs/00_data.ipynb #c045
+# %% ../nbs/00_data.ipynb #c048
 def fingerprint(raw_dir: str | Path, block: int = 1 << 20) -> str:
     "A short hex string identifying the Kaggle files of `raw_dir`: names, sizes, and samples of their content."
     h = hashlib.sha256()
@@ -283,7 +308,7 @@ def fingerprint(raw_dir: str | Path, block: int = 1 << 20) -> str:
                 f.seek(pos); h.update(f.read(block))
     return h.hexdigest()[:16]
 
-# %% ../nbs/00_data.ipynb #c050
+# %% ../nbs/00_data.ipynb #c053
 def ensure_raw(cfg: Config) -> Path:
     "The folder of `cfg`'s raw files, generating them first when the source is synthetic."
     if cfg.source == 'synthetic':

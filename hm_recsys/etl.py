@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 import numpy as np, pandas as pd
 from .config import Config, atomic_path, load_config, write_json
-from .data import RawData, ensure_raw, fingerprint, load_raw
+from .data import RawData, ensure_raw, fingerprint, load_raw, sort_rows
 
 # %% auto #0
-__all__ = ['TX_KEYS', 'TABLES', 'ETL_VERSION', 'before', 'Split', 'make_split', 'Tables', 'build_articles', 'build_customers',
+__all__ = ['TABLES', 'ETL_VERSION', 'before', 'Split', 'make_split', 'Tables', 'build_articles', 'build_customers',
            'build_transactions', 'run_etl', 'load_processed']
 
 # %% ../nbs/02_etl.ipynb #c007
@@ -80,17 +80,19 @@ def build_customers(raw: RawData) -> pd.DataFrame:
     return df
 
 # %% ../nbs/02_etl.ipynb #c015
-TX_KEYS = ['t_dat', 'customer_idx', 'article_idx', 'price', 'sales_channel_id']
-
 def build_transactions(raw: RawData, articles: pd.DataFrame, customers: pd.DataFrame) -> pd.DataFrame:
     "Raw transactions with integer ids, identical rows collapsed into `quantity`, sorted by day, customer, article."
     tx = raw.transactions
-    df = pd.DataFrame({'t_dat': tx.t_dat, 'customer_idx': _index(pd.Index(customers.customer_id), tx.customer_id),
-                       'article_idx': _index(pd.Index(articles.article_id), tx.article_id),
-                       'price': tx.price, 'sales_channel_id': tx.sales_channel_id})
-    q = df.groupby(TX_KEYS, sort=True).size()
-    if len(q) and q.max() > np.iinfo(np.int16).max: raise ValueError(f"A row repeats {q.max():,} times: more than int16 holds.")
-    return q.astype(np.int16).rename('quantity').reset_index().astype(df.dtypes.to_dict())
+    order, first = sort_rows(tx)
+    starts = np.flatnonzero(first)
+    quantity = np.diff(np.r_[starts, len(tx)])
+    if len(quantity) and quantity.max() > np.iinfo(np.int16).max: raise ValueError(f"A row repeats {quantity.max():,} times: more than int16 holds.")
+    rows = order[starts]
+    return pd.DataFrame({'t_dat': tx.t_dat.to_numpy()[rows],
+                         'customer_idx': _index(pd.Index(customers.customer_id), tx.customer_id)[rows],
+                         'article_idx': _index(pd.Index(articles.article_id), tx.article_id)[rows],
+                         'price': tx.price.to_numpy()[rows], 'sales_channel_id': tx.sales_channel_id.to_numpy()[rows],
+                         'quantity': quantity.astype(np.int16)})
 
 # %% ../nbs/02_etl.ipynb #c018
 TABLES = ('articles', 'customers', 'transactions')
