@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.compute as pc, pyarrow.csv as pacsv, pyarrow.parquet as pq
-from .config import Config, load_config
+from .config import Config
 
 # %% auto #0
 __all__ = ['DICT', 'FILES', 'SUFFIXES', 'SCHEMA', 'ID_RULES', 'DataError', 'find_files', 'read_table', 'encode_ids',

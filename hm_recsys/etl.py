@@ -7,10 +7,9 @@ Docs: https://hm-recsys.github.io/hm-recsys/etl.html.md"""
 # %% ../nbs/02_etl.ipynb #c003
 from __future__ import annotations
 import json
-from dataclasses import asdict, dataclass, replace
-from pathlib import Path
+from dataclasses import asdict, dataclass
 import numpy as np, pandas as pd
-from .config import Config, atomic_path, load_config, write_json
+from .config import Config, atomic_path, write_json
 from .data import RawData, ensure_raw, fingerprint, load_raw, sort_rows
 
 # %% auto #0
