@@ -232,15 +232,15 @@ class OracleRecommender(Recommender):
         return out
 
 # %% ../nbs/06_evaluation.ipynb #c043
-def baselines(cfg: Config, implicit: bool = True) -> dict[str, Recommender]:
-    "The recommenders of this module for `cfg`: popularity baselines, repurchase, age, implicit peers, oracle (synthetic)."
-    d, seed = cfg.pop_days, cfg.seed
+def baselines(cfg: Config) -> dict[str, Recommender]:
+    "The recommenders of this module for `cfg`: popularity baselines, repurchase, age, oracle (synthetic), implicit peers."
+    d, seed, s = cfg.pop_days, cfg.seed, cfg.section('evaluation')
     recs = [Popularity(d), Popularity(d, decay=True), RepurchaseDecayed(d), AgePopularity(d)]
     if cfg.source == 'synthetic': recs.append(OracleRecommender(cfg.raw_dir, cfg.test_days))
-    if implicit: recs += [als(d, seed), bpr(d, seed)]
+    if s.get('implicit', True): recs += [als(d, seed, **s.get('als', {})), bpr(d, seed, **s.get('bpr', {}))]
     return {r.name: r for r in recs}
 
-# %% ../nbs/06_evaluation.ipynb #c045
+# %% ../nbs/06_evaluation.ipynb #c046
 METRICS = {'ap': 'map@12', 'recall': 'recall@12', 'ndcg': 'ndcg@12', 'hit': 'hitrate@12'}
 
 def _summary(m: dict, mask: np.ndarray, recall100: np.ndarray | None) -> dict:
@@ -280,7 +280,7 @@ def evaluate(recommenders: dict[str, Recommender], tables, cutoff=None, end=None
         if verbose: print(f"{name:>20}: MAP@{k} {results[name]['map@12']:.5f}  fit {t1 - t0:.1f}s  recommend {t2 - t1:.1f}s")
     return results
 
-# %% ../nbs/06_evaluation.ipynb #c047
+# %% ../nbs/06_evaluation.ipynb #c048
 def leaderboard(results: dict[str, dict]) -> pd.DataFrame:
     "One row per recommender, best MAP@12 first."
     rows = {n: {'map@12': r['map@12'], 'map@12 lo': r['ci95']['map@12'][0], 'map@12 hi': r['ci95']['map@12'][1],
