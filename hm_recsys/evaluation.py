@@ -295,9 +295,8 @@ def metrics_report(results: dict[str, dict], cfg: Config, cutoff, days: int, pre
     same = previous and (previous.get('dataset'), previous.get('cutoff'), previous.get('test_days')) == (cfg.dataset, cutoff, days)
     recs = {**(previous['recommenders'] if same else {}), **results}
     oracle = (recs.get('oracle') or {}).get('map@12')
-    for r in recs.values():
-        r.pop('ratio_to_oracle', None)
-        if oracle: r['ratio_to_oracle'] = r['map@12'] / oracle
+    ratio = lambda r: {'ratio_to_oracle': r['map@12'] / oracle} if oracle else {}
+    recs = {n: {**{k: v for k, v in r.items() if k != 'ratio_to_oracle'}, **ratio(r)} for n, r in recs.items()}
     return {'dataset': cfg.dataset, 'cutoff': cutoff, 'test_days': days, 'recommenders': recs}
 
 def save_metrics(results: dict[str, dict], cfg: Config, cutoff, days: int, merge: bool = True):
