@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #c003
 from __future__ import annotations
-import gzip, hashlib, itertools, math, warnings
+import gzip, hashlib, itertools, math, re, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -61,37 +61,6 @@ def find_files(raw_dir: str | Path) -> dict[str, Path]:
     return found
 
 # %% ../nbs/00_data.ipynb #c013
-def _columns(path: Path) -> list[str]:
-    if path.suffix == '.parquet': return pq.read_schema(path).names
-    with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8-sig') as f:
-        return [c.strip().strip('"') for c in f.readline().rstrip('\r\n').split(',')]
-
-def _cast(col: pa.ChunkedArray, typ: pa.DataType) -> pa.ChunkedArray:
-    "A Parquet column as the type a CSV column is read as."
-    if typ != DICT: return col.cast(typ)
-    if pa.types.is_dictionary(col.type): col = col.cast(col.type.value_type)
-    if pa.types.is_temporal(col.type): col = col.cast(pa.timestamp('s')).cast(pa.date32())
-    return pc.dictionary_encode(col.cast(pa.string()))
-
-def read_table(path: Path, schema: dict) -> pa.Table:
-    "The columns of `schema` from a CSV, gzipped CSV or Parquet file, as the schema's types."
-    cols = _columns(path)
-    missing = [c for c in schema if c not in cols]
-    if missing:
-        raise DataError(f"{path}: column(s) {missing} missing; the header has {cols}. Expected the Kaggle "
-                        f"columns {list(schema)}: check that this is the right file, comma separated, with its header.")
-    try:
-        if path.suffix == '.parquet':
-            t = pq.read_table(path, columns=list(schema))
-            return pa.table({c: _cast(t[c], typ) for c, typ in schema.items()})
-        opts = pacsv.ConvertOptions(column_types=schema, include_columns=list(schema), strings_can_be_null=True)
-        return pacsv.read_csv(path, convert_options=opts)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-        raise DataError(f"{path}: a value does not fit its column's type ({e}; columns are numbered from 0 in "
-                        f"{cols}). Expected types: { {c: str(t) for c, t in schema.items()} }. "
-                        "Correct or remove the row holding that value.") from None
-
-# %% ../nbs/00_data.ipynb #c015
 def _example(path: Path, i: int) -> str:
     "Row `i` of a data file as written: its line for a CSV (the header is line 1), its values for Parquet."
     if path.suffix == '.parquet': return f"row {i}: {pq.read_table(path).slice(i, 1).to_pylist()[0]}"
@@ -111,7 +80,50 @@ def _check_nulls(t: pa.Table, path: Path, cols):
             i = _first(t[c].is_null().to_numpy(zero_copy_only=False))
             _fail(path, c, f"{t[c].null_count:,} missing value(s)", i, "Every row needs one: fill it or remove the row.")
 
-# %% ../nbs/00_data.ipynb #c017
+# %% ../nbs/00_data.ipynb #c015
+def _columns(path: Path) -> list[str]:
+    if path.suffix == '.parquet': return pq.read_schema(path).names
+    with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8-sig') as f:
+        return [c.strip().strip('"') for c in f.readline().rstrip('\r\n').split(',')]
+
+def _cast(col: pa.ChunkedArray, typ: pa.DataType) -> pa.ChunkedArray:
+    "A Parquet column as the type a CSV column is read as."
+    if typ != DICT: return col.cast(typ)
+    if pa.types.is_dictionary(col.type): col = col.cast(col.type.value_type)
+    if pa.types.is_temporal(col.type): col = col.cast(pa.timestamp('s')).cast(pa.date32())
+    return pc.dictionary_encode(col.cast(pa.string()))
+
+def _find_bad_value(path: Path, cols: list[str], error: str):
+    "Raise a DataError quoting the CSV row of a value pyarrow could not convert, when its error names one."
+    m = re.search(r"column #(\d+): CSV conversion error to (.+): invalid value '(.*)'", error)
+    if not m: return
+    col = cols[int(m[1])]
+    text = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(include_columns=[col], column_types={col: pa.string()}),
+                          parse_options=pacsv.ParseOptions(newlines_in_values=True))[col]
+    i = _first(pc.fill_null(pc.equal(text, m[3]), False).to_numpy(zero_copy_only=False))
+    if i is not None: _fail(path, col, f"{m[3]!r} is not a valid {m[2]}", i, "Correct the value or remove the row.")
+
+def read_table(path: Path, schema: dict) -> pa.Table:
+    "The columns of `schema` from a CSV, gzipped CSV or Parquet file, as the schema's types."
+    cols = _columns(path)
+    missing = [c for c in schema if c not in cols]
+    if missing:
+        raise DataError(f"{path}: column(s) {missing} missing; the header has {cols}. Expected the Kaggle "
+                        f"columns {list(schema)}: check that this is the right file, comma separated, with its header.")
+    try:
+        if path.suffix == '.parquet':
+            t = pq.read_table(path, columns=list(schema))
+            return pa.table({c: _cast(t[c], typ) for c, typ in schema.items()})
+        opts = pacsv.ConvertOptions(column_types=schema, include_columns=list(schema), strings_can_be_null=True)
+        text = pa.string() in schema.values()  # free text may hold quoted line breaks (slower to parse)
+        return pacsv.read_csv(path, convert_options=opts, parse_options=pacsv.ParseOptions(newlines_in_values=text))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+        if path.suffix != '.parquet': _find_bad_value(path, cols, str(e))
+        raise DataError(f"{path}: a value does not fit its column's type ({e}; columns are numbered from 0 in "
+                        f"{cols}). Expected types: { {c: str(t) for c, t in schema.items()} }. "
+                        "Correct or remove the row holding that value.") from None
+
+# %% ../nbs/00_data.ipynb #c018
 ID_RULES = {  # column: (normalise, valid pattern, what a valid id looks like)
     'article_id': (lambda s: pc.utf8_lpad(pc.utf8_trim_whitespace(s), 10, '0'), r'^\d{10}$',
                    "up to 10 digits, e.g. 0108775015 (a leading zero may be missing)"),
@@ -139,7 +151,7 @@ def encode_ids(t: pa.Table, col: str, path: Path) -> tuple[np.ndarray, np.ndarra
     ids = ids.take(pc.array_sort_indices(ids))
     return pc.index_in(values, value_set=ids).to_numpy().astype(np.int32)[codes], ids.to_numpy(zero_copy_only=False)
 
-# %% ../nbs/00_data.ipynb #c020
+# %% ../nbs/00_data.ipynb #c021
 def encode_dates(t: pa.Table, col: str, path: Path) -> np.ndarray:
     "Column `col` of YYYY-MM-DD strings as a datetime64[ns] array; a DataError names the first bad row."
     arr = _dictionary(t, col, path)
@@ -151,7 +163,7 @@ def encode_dates(t: pa.Table, col: str, path: Path) -> np.ndarray:
         _fail(path, col, "unparsable date", i, "Dates must be written YYYY-MM-DD, e.g. 2020-09-22.")
     return days[codes]
 
-# %% ../nbs/00_data.ipynb #c023
+# %% ../nbs/00_data.ipynb #c024
 def _pandas(t: pa.Table, c: str) -> pd.Series:
     return t[c].combine_chunks().to_pandas() if pa.types.is_dictionary(t[c].type) else t[c].to_pandas()
 
@@ -199,7 +211,7 @@ def read_transactions(path: Path) -> pd.DataFrame:
         'price': price,
         'sales_channel_id': t['sales_channel_id'].to_numpy()})
 
-# %% ../nbs/00_data.ipynb #c025
+# %% ../nbs/00_data.ipynb #c026
 def example_frames(days: int = 21, seed: int = 0) -> dict[str, pd.DataFrame]:
     "Tiny raw tables in Kaggle's format (all strings, as written in the files), purchases over `days` days."
     rng = np.random.default_rng(seed)
@@ -229,7 +241,7 @@ def write_kaggle(folder: str | Path, frames: dict[str, pd.DataFrame], suffix: st
         else: df.to_csv(p, index=False)
     return folder
 
-# %% ../nbs/00_data.ipynb #c031
+# %% ../nbs/00_data.ipynb #c032
 def drop_unknown_articles(tx: pd.DataFrame, articles: pd.DataFrame, path: Path, max_unknown: float = 0.01) -> tuple[pd.DataFrame, int]:
     "Drop transactions whose article is not in the catalogue, with a warning; a DataError past `max_unknown` (share of rows)."
     known = tx.article_id.cat.categories.isin(articles.article_id)
@@ -246,7 +258,7 @@ def drop_unknown_articles(tx: pd.DataFrame, articles: pd.DataFrame, path: Path, 
     tx['article_id'] = tx.article_id.cat.remove_unused_categories()
     return tx, n
 
-# %% ../nbs/00_data.ipynb #c033
+# %% ../nbs/00_data.ipynb #c034
 def _pack(cols: list[np.ndarray]) -> np.ndarray | None:
     "Columns of non-negative integers packed into one int64 with the same lexicographic order; None if too wide."
     sizes = [int(c.max()) + 1 for c in cols]
@@ -267,7 +279,7 @@ def sort_rows(tx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     keys = [price[order], *([key[order]] if key is not None else [c[order] for c in cols])]
     return order, np.r_[True, np.any([k[1:] != k[:-1] for k in keys], axis=0)]
 
-# %% ../nbs/00_data.ipynb #c035
+# %% ../nbs/00_data.ipynb #c036
 @dataclass
 class RawData:
     "The three Kaggle tables, validated and typed, and a report of what was read."
@@ -296,7 +308,7 @@ def load_raw(src: Config | str | Path, data_dir: str | Path | None = None, max_u
         first_day=str(tx.t_dat.min().date()), last_day=str(tx.t_dat.max().date()))
     return RawData(articles, customers, tx, report)
 
-# %% ../nbs/00_data.ipynb #c048
+# %% ../nbs/00_data.ipynb #c049
 def fingerprint(raw_dir: str | Path, block: int = 1 << 20) -> str:
     "A short hex string identifying the Kaggle files of `raw_dir`: names, sizes, and samples of their content."
     h = hashlib.sha256()
@@ -308,7 +320,7 @@ def fingerprint(raw_dir: str | Path, block: int = 1 << 20) -> str:
                 f.seek(pos); h.update(f.read(block))
     return h.hexdigest()[:16]
 
-# %% ../nbs/00_data.ipynb #c053
+# %% ../nbs/00_data.ipynb #c054
 def ensure_raw(cfg: Config) -> Path:
     "The folder of `cfg`'s raw files, generating them first when the source is synthetic."
     if cfg.source == 'synthetic':

@@ -68,7 +68,8 @@ def broken(frames, folder, table, col, row, value):
     ('customers', 'customer_id', 0, 'g' * 64, "customers.csv, column 'customer_id': 1 malformed id(s)"),
     ('articles', 'article_id', 0, '01087750X5', "articles.csv, column 'article_id': 1 malformed id(s)"),
     ('articles', 'article_id', 1, '0108775015', "repeated id"),
-    ('articles', 'colour_group_code', 0, '1000', "int8"),
+    ('articles', 'colour_group_code', 0, '1000', "column 'colour_group_code': '1000' is not a valid int8. Example, line 2"),
+    ('transactions', 'price', 2, 'abc', "column 'price': 'abc' is not a valid float. Example, line 4: "),
 ])
 def test_validation(frames, tmp_path, table, col, row, value, msg):
     folder = broken(frames, tmp_path, table, col, row, value)
