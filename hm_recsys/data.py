@@ -89,6 +89,7 @@ def _columns(path: Path) -> list[str]:
 def _cast(col: pa.ChunkedArray, typ: pa.DataType) -> pa.ChunkedArray:
     "A Parquet column as the type a CSV column is read as."
     if typ != DICT: return col.cast(typ)
+    if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type): return col.cast(DICT)
     if pa.types.is_dictionary(col.type): col = col.cast(col.type.value_type)
     if pa.types.is_temporal(col.type): col = col.cast(pa.timestamp('s')).cast(pa.date32())
     return pc.dictionary_encode(col.cast(pa.string()))
@@ -112,7 +113,7 @@ def read_table(path: Path, schema: dict) -> pa.Table:
                         f"columns {list(schema)}: check that this is the right file, comma separated, with its header.")
     try:
         if path.suffix == '.parquet':
-            t = pq.read_table(path, columns=list(schema))
+            t = pq.read_table(path, columns=list(schema), read_dictionary=[c for c, typ in schema.items() if typ == DICT])
             return pa.table({c: _cast(t[c], typ) for c, typ in schema.items()})
         opts = pacsv.ConvertOptions(column_types=schema, include_columns=list(schema), strings_can_be_null=True)
         text = pa.string() in schema.values()  # free text may hold quoted line breaks (slower to parse)
