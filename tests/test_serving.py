@@ -1,0 +1,218 @@
+"""Serving: `recommend` (warm, cold, unknown, bad input, record_purchase), the HTTP API (every bad input, concurrency,
+health after), the Gradio app through gradio_client, and an end-to-end run in headless Chromium (screenshot)."""
+import hashlib, os, shutil, socket, threading, time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+import numpy as np, pytest
+from fastapi.testclient import TestClient
+from hm_recsys import serving as S
+from hm_recsys.config import load_config
+
+pytestmark = pytest.mark.filterwarnings('ignore:.*(no_silent_downcasting|copy keyword).*')  # inside gradio's queue
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+UNKNOWN = hashlib.sha256(b'nobody').hexdigest()
+
+@pytest.fixture(scope='session')
+def registry(tmp_path_factory) -> Path:
+    "A tiny registry built from scratch in a temporary project root by the pipeline's own functions (2 epochs, no tuning)."
+    cfg = replace(load_config('tiny'), root=tmp_path_factory.mktemp('tiny'))
+    return S.ensure_registry(cfg, epochs=2)
+
+@pytest.fixture(scope='session')
+def data(registry) -> S.ServingData: return S.serving_data(registry)
+
+@pytest.fixture
+def svc(data) -> S.HMRecommender:
+    "A fresh service (no recorded purchases) on the registry's data."
+    return S.HMRecommender(data)
+
+@pytest.fixture(scope='session')
+def ids(data) -> dict:
+    "Customers: warm (most purchases), cold with a known age, unknown; an article."
+    s = S.HMRecommender(data); c = s.data.customers
+    warm = c[c.purchases > 0].sort_values('purchases', ascending=False).customer_id.iloc[0]
+    cold = c[(c.purchases == 0) & c.age.notna()].customer_id.iloc[0]
+    return dict(warm=warm, cold=cold, unknown=UNKNOWN, article=s.data.articles.article_id.iloc[-1])
+
+# ---- recommend ------------------------------------------------------------------------------------------------
+def test_warm(svc, ids):
+    r = svc.recommend(ids['warm'])
+    assert (r.strategy, r.cold_start, len(r.articles)) == ('two_tower', False, 12)
+    assert len(set(r.article_ids)) == 12 and np.all(np.diff([a.score for a in r.articles]) <= 1e-6)
+    bought = {p.article_id for p in svc.purchases(ids['warm'], 100)}
+    for a in r.articles:
+        assert a.name and a.product_type and a.colour and a.reason_article_id in bought
+        assert a.reason.startswith(('because you bought', 'you bought it before'))
+    assert r == svc.recommend(ids['warm'].upper())  # deterministic, case-insensitive ids
+    assert S.recommend is not None and isinstance(r, S.Recommendations)
+
+def test_cold_known_age(svc, ids):
+    r = svc.recommend(ids['cold'], 5)
+    assert (r.strategy, r.cold_start, len(r.articles)) == ('popular_age_group', True, 5)
+    assert {a.reason for a in r.articles} <= {S.AGE, S.WEEK} and r.articles[0].reason == S.AGE
+    p = svc.profile(ids['cold'])
+    assert p.known and p.cold_start and p.purchases == 0 and p.age_group
+
+def test_unknown(svc, ids):
+    r = svc.recommend(ids['unknown'], 100)
+    assert (r.strategy, r.cold_start, len(r.articles)) == ('popular_this_week', True, 100)
+    assert all(a.reason == S.WEEK for a in r.articles) and len(set(r.article_ids)) == 100
+    assert not svc.profile(ids['unknown']).known and svc.purchases(ids['unknown']) == []
+
+def test_module_recommend_uses_the_service(svc, ids):
+    S.use_service(svc)
+    assert S.recommend(ids['warm'], 3) == svc.recommend(ids['warm'], 3)
+
+BAD = [(dict(customer_id='abc'), 'customer_id: must be 64 hexadecimal characters'),
+       (dict(customer_id='g' * 64), "customer_id: must be 64 hexadecimal characters (0-9, a-f); character 1 is 'g'"),
+       (dict(customer_id=42), 'customer_id: must be a string'),
+       (dict(top_k=0), 'top_k: must be from 1 to 100, got 0'), (dict(top_k=101), 'top_k: must be from 1 to 100, got 101'),
+       (dict(top_k='12'), 'top_k: must be a whole number'), (dict(top_k=2.5), 'top_k: must be a whole number'),
+       (dict(top_k=None), 'top_k: must be a whole number'), (dict(top_k=True), 'top_k: must be a whole number')]
+
+@pytest.mark.parametrize('kw,msg', BAD)
+def test_bad_input(svc, ids, kw, msg):
+    with pytest.raises(S.InvalidInput, match=msg.replace('(', r'\(').replace(')', r'\)')) as e:
+        svc.recommend(**{'customer_id': ids['warm'], 'top_k': 12, **kw})
+    assert isinstance(e.value, ValueError) and e.value.field == next(iter(kw))
+
+def test_record_purchase(svc, ids):
+    before, n = svc.recommend(ids['warm']), svc.profile(ids['warm']).purchases
+    v = svc.data.article_vectors
+    far = svc.data.articles.article_id.iloc[int(np.argmin(v @ v[svc._article[before.article_ids[0]]]))]  # unlike its top pick
+    card = svc.record_purchase(ids['warm'], far)
+    assert card.article_id == far and card.day == svc.day
+    after = svc.recommend(ids['warm'])
+    assert after.article_ids != before.article_ids and after.strategy == 'two_tower'
+    assert svc.purchases(ids['warm'])[0].article_id == far and svc.profile(ids['warm']).purchases == n + 1
+    assert svc.health()['recorded_purchases'] == 1
+
+def test_record_purchase_warms_a_cold_customer(svc, ids):
+    svc.record_purchase(ids['cold'], ids['article'])
+    r = svc.recommend(ids['cold'])
+    assert (r.strategy, r.cold_start) == ('two_tower', False)
+    assert r.articles[0].reason_article_id == ids['article'] and not svc.profile(ids['cold']).cold_start
+
+def test_record_purchase_bad_input(svc, ids):
+    with pytest.raises(S.InvalidInput, match=r'article_id: 9999999999 is not in the catalogue'): svc.record_purchase(ids['warm'], '9999999999')
+    with pytest.raises(S.InvalidInput, match=r"article_id: must be an article id of 10 digits"): svc.record_purchase(ids['warm'], 'shoe')
+    with pytest.raises(S.UnknownCustomer, match='is not a customer of this registry'): svc.record_purchase(ids['unknown'], ids['article'])
+    assert svc.health()['recorded_purchases'] == 0
+
+# ---- the HTTP API ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope='module')
+def api(data):
+    with TestClient(S.create_app(S.HMRecommender(data))) as c: yield c
+
+def test_api_health_docs_ui(api):
+    h = api.get('/health').json()
+    assert h['ready'] is True and h['articles'] > 0 and h['model_version'] and h['data_fingerprint']
+    assert api.get('/docs').status_code == 200 and {'/recommend', '/purchases', '/health'} <= set(api.get('/openapi.json').json()['paths'])
+    assert api.get('/').status_code == 200 and 'gradio' in api.get('/').text.lower()
+
+def test_api_recommend(api, ids):
+    r = api.post('/recommend', json={'customer_id': ids['warm'], 'top_k': 12})
+    assert r.status_code == 200
+    j = r.json()
+    assert (j['cold_start'], j['strategy'], len(j['articles'])) == (False, 'two_tower', 12)
+    assert set(j['articles'][0]) >= {'article_id', 'name', 'product_type', 'colour', 'price', 'score', 'reason'}
+    j = api.post('/recommend', json={'customer_id': ids['unknown']}).json()
+    assert (j['cold_start'], j['strategy'], len(j['articles'])) == (True, 'popular_this_week', 12)
+
+HTTP_BAD = [('/recommend', {'customer_id': 'abc', 'top_k': 12}, 422, "customer_id: must be 64 hexadecimal characters (0-9, a-f), got 3: 'abc'."),
+            ('/recommend', {'customer_id': 'z' * 64}, 422, "customer_id: must be 64 hexadecimal characters (0-9, a-f); character 1 is 'z'."),
+            ('/recommend', {'customer_id': 12345}, 422, 'customer_id: must be a string of 64 hexadecimal characters, not int 12345.'),
+            ('/recommend', {'top_k': 12}, 422, 'customer_id: is required.'),
+            ('/recommend', {'customer_id': UNKNOWN, 'top_k': 0}, 422, 'top_k: must be from 1 to 100, got 0.'),
+            ('/recommend', {'customer_id': UNKNOWN, 'top_k': 101}, 422, 'top_k: must be from 1 to 100, got 101.'),
+            ('/recommend', {'customer_id': UNKNOWN, 'top_k': 2.5}, 422, 'top_k: must be a whole number from 1 to 100, not float 2.5.'),
+            ('/recommend', {'customer_id': UNKNOWN, 'top_k': '12'}, 422, "top_k: must be a whole number from 1 to 100, not str '12'."),
+            ('/recommend', {'customer_id': UNKNOWN, 'top_k': None}, 422, 'top_k: must be a whole number from 1 to 100, not NoneType None.'),
+            ('/purchases', {'customer_id': UNKNOWN, 'article_id': '9999999999'}, 422, 'article_id: 9999999999 is not in the catalogue'),
+            ('/purchases', {'customer_id': UNKNOWN, 'article_id': 'shoe'}, 422, "article_id: must be an article id of 10 digits such as '0108775015', not 'shoe'."),
+            ('/purchases', {'customer_id': 'abc', 'article_id': '0108775015'}, 422, 'customer_id: must be 64 hexadecimal characters'),
+            ('/purchases', {'customer_id': UNKNOWN, 'article_id': 'ARTICLE'}, 422, 'article_id: must be an article id of 10 digits')]
+
+@pytest.mark.parametrize('path,body,status,msg', HTTP_BAD)
+def test_api_bad_input(api, path, body, status, msg):
+    r = api.post(path, json=body)
+    assert r.status_code == status and r.json()['detail'].startswith(msg), r.text
+
+def test_api_bad_json_and_unknown_customer(api, ids):
+    r = api.post('/recommend', content=b'{"customer_id": ', headers={'content-type': 'application/json'})
+    assert r.status_code == 422 and r.json()['detail'].startswith('body: is not valid JSON')
+    r = api.post('/purchases', json={'customer_id': UNKNOWN, 'article_id': ids['article']})
+    assert r.status_code == 404 and 'is not a customer of this registry' in r.json()['detail']
+    assert api.get('/health').json()['ready'] is True
+
+def test_api_purchase_changes_recommendations(api, ids):
+    before = api.post('/recommend', json={'customer_id': ids['cold']}).json()
+    r = api.post('/purchases', json={'customer_id': ids['cold'], 'article_id': ids['article']})
+    assert r.status_code == 200 and r.json()['article']['article_id'] == ids['article']
+    after = api.post('/recommend', json={'customer_id': ids['cold']}).json()
+    assert before['cold_start'] and not after['cold_start'] and after['articles'] != before['articles']
+
+def test_api_concurrent(api, ids):
+    bodies = [{'customer_id': c, 'top_k': 12} for c in (ids['warm'], ids['cold'], ids['unknown'])] * 20
+    with ThreadPoolExecutor(8) as ex: codes = list(ex.map(lambda b: api.post('/recommend', json=b).status_code, bodies))
+    assert codes == [200] * len(bodies) and api.get('/health').json()['ready']
+
+# ---- the Gradio app and the browser -------------------------------------------------------------------------
+def _port() -> int:
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def test_gradio_client(registry, ids):
+    from gradio_client import Client
+    demo = S.build_demo(S.HMRecommender.load(registry))  # load() as the app does
+    _, url, _ = demo.launch(server_name='127.0.0.1', server_port=_port(), prevent_thread_lock=True, quiet=True, theme=S.THEME, css=S.CSS)
+    try:
+        client = Client(url, verbose=False)
+        profile, history, cards, raw = client.predict(ids['warm'], 12, api_name='/recommend')
+        assert 'personalised' in profile and cards.count('class="hm-card"') == 12 and len(history) > 0
+        assert raw['strategy'] == 'two_tower' and len(raw['articles']) == 12
+        profile, history, cards, raw = client.predict(ids['unknown'], 5, api_name='/recommend')
+        assert 'cold start' in profile and cards.count('class="hm-card"') == 5 and history == [] and raw['cold_start']
+        with pytest.raises(Exception, match='customer_id: must be 64 hexadecimal'): client.predict('abc', 12, api_name='/recommend')
+    finally: demo.close()
+
+@pytest.fixture(scope='module')
+def server(data):
+    "The API and the app served by uvicorn on 127.0.0.1 in a thread."
+    import uvicorn
+    port = _port()
+    srv = uvicorn.Server(uvicorn.Config(S.create_app(S.HMRecommender(data)), host='127.0.0.1', port=port, log_level='warning'))
+    t = threading.Thread(target=srv.run, daemon=True); t.start()
+    for _ in range(200):
+        if srv.started: break
+        time.sleep(.05)
+    yield f'http://127.0.0.1:{port}'
+    srv.should_exit = True; t.join(10)
+
+@pytest.mark.skipif(not CHROMIUM, reason='Chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test')
+def test_browser(server, ids):
+    "Open the app, pick a warm customer, see profile, history and 12 cards; a cold one gets the badge; save reports/figures/demo.png."
+    sync_playwright = pytest.importorskip('playwright.sync_api', reason='pip install playwright').sync_playwright
+    out = ROOT/'reports'/'figures'/'demo.png'; out.parent.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                                                               '--disable-component-update', '--disable-sync', '--no-first-run'])
+        try:
+            page = b.new_page(viewport={'width': 1280, 'height': 900})
+            page.goto(server + '/', wait_until='networkidle')
+            box = page.locator('#hm-customer').locator('textarea, input').first
+            box.fill(ids['cold']); page.locator('#hm-go').click()
+            page.wait_for_selector('.hm-badge.hm-cold', timeout=20_000)
+            assert page.locator('.hm-card').count() == 12
+            page.locator('#hm-pick input').click(); page.get_by_role('option').first.click()  # the first example: a warm customer
+            page.wait_for_selector('.hm-badge.hm-warm', timeout=20_000)
+            page.wait_for_function("document.querySelectorAll('#hm-history img').length > 0", timeout=20_000)
+            assert page.locator('.hm-card').count() == 12 and 'because you bought' in page.locator('.hm-card').first.inner_text() + page.content()
+            assert 'Purchases' in page.locator('#hm-profile').inner_text()
+            page.wait_for_timeout(300)
+            page.screenshot(path=str(out), full_page=True)
+            box.fill('abc'); page.locator('#hm-go').click()
+            page.get_by_text('customer_id: must be 64 hexadecimal characters').first.wait_for(timeout=20_000)
+        finally: b.close()
+    assert out.stat().st_size > 10_000
