@@ -25,7 +25,7 @@ __all__ = ['GENERATOR_VERSION', 'END_DATE', 'KAGGLE_START', 'PRESETS', 'INDEX_GR
            'realism']
 
 # %% ../nbs/00a_synthetic.ipynb #c008
-GENERATOR_VERSION = '1'
+GENERATOR_VERSION = '2'
 END_DATE = pd.Timestamp('2020-09-22')
 KAGGLE_START = pd.Timestamp('2018-09-20')
 
@@ -685,17 +685,18 @@ def generate(preset: str, seed: int, out_dir: Path | str, articles: Path | str |
     return {'preset': preset, 'seed': seed, 'version': GENERATOR_VERSION, 'articles_source': str(articles or ''),
             'articles': len(arts), 'customers': len(w.customer_ids), 'rows': rows,
             'first_day': str(w.start.date()), 'last_day': str(w.dates[-1].date()), 'seconds': round(time.time() - t0, 1),
-            'behaviour': asdict(behaviour)}
+            'size': asdict(p), 'behaviour': asdict(behaviour)}
 
 # %% ../nbs/00a_synthetic.ipynb #c042
 _FILES = ('articles.csv', 'customers.csv', 'transactions_train.csv', 'world.npz', 'world.json', 'generator.json')
 
 def ensure_synthetic(cfg: Config) -> Path:
-    "Generate `cfg.preset` with `cfg.seed` into `cfg.raw_dir` unless it is already there (same preset, seed, version)."
+    "Generate `cfg.preset` with `cfg.seed` into `cfg.raw_dir` unless it is already there (same preset, seed, model)."
     if cfg.source != 'synthetic':
         raise ValueError(f"ensure_synthetic: params {cfg.dataset!r} read files (source {cfg.source!r}), nothing to generate.")
     raw, arts = cfg.raw_dir, cfg.section('synthetic').get('articles', '')
-    want = {'preset': cfg.preset, 'seed': cfg.seed, 'version': GENERATOR_VERSION, 'articles_source': str(arts)}
+    want = {'preset': cfg.preset, 'seed': cfg.seed, 'version': GENERATOR_VERSION, 'articles_source': str(arts),
+            'size': asdict(PRESETS[cfg.preset]), 'behaviour': asdict(Behaviour())}
     meta = raw/'generator.json'
     if all((raw/f).exists() for f in _FILES) and {k: json.loads(meta.read_text()).get(k) for k in want} == want:
         return raw
