@@ -8,6 +8,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/synthetic.html.md"""
 from __future__ import annotations
 import json, time
 from dataclasses import dataclass, asdict, replace
+from functools import cached_property
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.csv as pacsv
@@ -379,8 +380,10 @@ class World:
     article_ids: np.ndarray
     customer_ids: np.ndarray
 
-    @property
+    @cached_property
     def dates(self) -> pd.DatetimeIndex: return pd.date_range(self.start, periods=self.n_days, freq='D')
+    @cached_property
+    def sale(self) -> np.ndarray: return _sale(self.dates)
     def day(self, t) -> np.ndarray:
         "Day index of timestamps `t` (day 0 = `start`)."
         return ((pd.DatetimeIndex(np.atleast_1d(pd.to_datetime(t))) - self.start).days).values
@@ -400,18 +403,21 @@ class World:
 
 # %% ../nbs/00a_synthetic.ipynb #c025
 def life(w: World, day: int) -> np.ndarray:
-    "Popularity life cycle of every article on `day`: a launch spike of a few days, then decay over weeks."
+    "Popularity life cycle of every article on `day`: a launch spike of a day or two, then decay over weeks (0 below 0.1%)."
     x = day - w.launch
     x0 = np.maximum(x, 0)
-    return np.where(x >= 0, np.exp(-x0/(7*w.tau)) + w.b.spike*np.exp(-x0/w.b.spike_tau), 0.).astype(np.float32)
+    v = np.exp(-x0/(7*w.tau)) + w.b.spike*np.exp(-x0/w.b.spike_tau)
+    return np.where((x >= 0) & (v >= 1e-3), v, 0.).astype(np.float32)
 
 def affinity(w: World) -> np.ndarray:
     "Taste affinity exp(beta <centroid, article>) of every cluster for every article, (clusters, articles)."
     return np.exp(w.b.beta * (w.M @ w.V.T)).astype(np.float32)
 
-def explore_probs(w: World, day: int, aff: np.ndarray | None = None) -> np.ndarray:
-    "Probability that a cluster's exploring basket article is each article, on `day`: (clusters, articles)."
-    q = (affinity(w) if aff is None else aff) * (w.weight * life(w, day))
+def explore_probs(w: World, day: int, aff: np.ndarray | None = None, cols: np.ndarray | None = None) -> np.ndarray:
+    "Probability that a cluster's exploring basket article is each article (or each of `cols`), on `day`: (clusters, articles)."
+    aff = affinity(w) if aff is None else aff
+    lw = w.weight * life(w, day)
+    q = aff * lw if cols is None else aff[:, cols] * lw[cols]
     return q / q.sum(1, keepdims=True)
 
 def _occasional(w: World, rate: np.ndarray) -> np.ndarray:
@@ -449,7 +455,7 @@ def expected_basket(w: World, day: int, delta: np.ndarray, rate: np.ndarray) -> 
 
 def price_at(w: World, art: np.ndarray, day: np.ndarray) -> np.ndarray:
     "Price paid: full price, marked down in sales (articles older than 6 weeks) and with age (non-basics, 26+ weeks)."
-    age, sale = (day - w.launch[art])/7, _sale(w.dates[day])
+    age, sale = (day - w.launch[art])/7, w.sale[day]
     f = np.where(sale & (age >= 6), w.markdown[art], 1.) * np.where((age >= 26) & ~w.evergreen[art], .8, 1.)
     return np.round(np.round(w.base_price[art]*f*590, 2)/590, 16)
 
@@ -588,7 +594,8 @@ def simulate(w: World, rng: np.random.Generator):
     for d in range(w.n_days):
         if d == 0 or weeks[d] != weeks[d - 1]:
             if out: yield tuple(np.concatenate(x) for x in zip(*out)); out = []
-        flat = (np.cumsum(explore_probs(w, d, aff), 1) + np.arange(K)[:, None]).ravel()
+        alive = np.flatnonzero(life(w, d))   # sample among the articles on sale (the others have probability 0)
+        flat = (np.cumsum(explore_probs(w, d, aff, alive), 1, dtype=np.float64) + np.arange(K)[:, None]).ravel()
         back = np.concatenate(returns[d]) if returns[d] else np.zeros(0, np.int32)
         back = back[pend[back] == d]
         C = np.union1d(custs[bounds[d]:bounds[d + 1]], back).astype(np.int32)
@@ -599,7 +606,7 @@ def simulate(w: World, rng: np.random.Generator):
         ic = np.repeat(C, nb)
         rep = np.repeat(visit, nb) | ((rng.random(len(ic)) < b.rep_long) & np.isfinite(last[ic]))
         k = np.where(rng.random(len(ic)) < w.w1[ic], w.k1[ic], w.k2[ic]).astype(np.int64)
-        art = np.clip(np.searchsorted(flat, k + rng.random(len(ic)), 'right') - k*n_art, 0, n_art - 1)
+        art = alive[np.clip(np.searchsorted(flat, k + rng.random(len(ic)), 'right') - k*len(alive), 0, len(alive) - 1)]
         if rep.any(): art[rep] = _recall(w, rng, d, ic[rep], buf_art, buf_day)
         units = 1 + (rng.random(len(ic)) < b.unit_p) * rng.geometric(b.unit_q, len(ic)) * ~rep   # one unit of a repurchase
         chan = np.repeat(np.where(rng.random(len(C)) < w.online[C], 2, 1).astype(np.int8), nb)
@@ -744,7 +751,7 @@ def repurchase_ratio(tx: pd.DataFrame, test_days: int = 1, pop_days: int = 6) ->
 class Oracle:
     "Ground truth of a synthetic dataset: the generator's own expected purchases, from its saved world."
     def __init__(self, world: World):
-        self.w, self.aff = world, affinity(world)
+        self.w, self.aff, self._q = world, affinity(world), {}
         self.cust = pd.Series(np.arange(len(world.customer_ids)), index=world.customer_ids)
         self.art = pd.Series(np.arange(len(world.article_ids)), index=world.article_ids)
 
@@ -780,7 +787,7 @@ class Oracle:
         S = np.zeros((len(ci), len(w.article_ids)), np.float32)
         for d in range(c0, c0 + days):
             rec, exp_ = expected_basket(w, d, d - last, rate)
-            q = explore_probs(w, d, self.aff)
+            q = self._q[d] if d in self._q else self._q.setdefault(d, explore_probs(w, d, self.aff))
             mix = np.where(known[:, None], w.w1[ci, None]*q[w.k1[ci]] + (1 - w.w1[ci, None])*q[w.k2[ci]], w.cluster_mass @ q)
             S += (exp_[:, None]*mix).astype(np.float32)
             rw = recall_weights(w, d, buf_d); rw = rec[:, None]*rw/np.maximum(rw.sum(1, keepdims=True), 1e-300)
