@@ -26,24 +26,41 @@ def customer_mix(svc: HMRecommender, n: int = 2000, seed: int = 0) -> list[str]:
     ids += [f'{rng.integers(1 << 62):016x}' * 4 for _ in range(n - len(ids))]
     rng.shuffle(ids); return ids
 
-async def client(http: httpx.AsyncClient, ids: list[str], start: int, deadline: float, lat: list, errors: list):
-    i = start
+class Connection:
+    "A minimal keep-alive HTTP/1.1 client for POST /recommend: httpx costs the client more CPU than the server spends."
+    def __init__(self, host: str, port: int): self.host, self.port = host, port
+
+    async def open(self): self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        self.writer.write(f'POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n'
+                          f'Content-Length: {len(body)}\r\n\r\n'.encode() + body)
+        head = await self.reader.readuntil(b'\r\n\r\n')
+        status = int(head.split(b' ', 2)[1])
+        length = int(next(l.split(b':')[1] for l in head.lower().split(b'\r\n') if l.startswith(b'content-length')))
+        return status, await self.reader.readexactly(length)
+
+async def client(host: str, port: int, ids: list[str], start: int, deadline: float, lat: list, errors: list):
+    conn = Connection(host, port); await conn.open(); i = start
     while time.perf_counter() < deadline:
+        body = json.dumps({'customer_id': ids[i % len(ids)], 'top_k': 12}).encode()
         t = time.perf_counter()
         try:
-            r = await http.post('/recommend', json={'customer_id': ids[i % len(ids)], 'top_k': 12})
-            if r.status_code != 200 or len(r.json()['articles']) != 12: errors.append(f'{r.status_code} {r.text[:200]}')
-        except httpx.HTTPError as e: errors.append(repr(e))
+            status, data = await conn.post('/recommend', body)
+            if status != 200 or len(json.loads(data)['articles']) != 12: errors.append(f'{status} {data[:200]!r}')
+        except (OSError, asyncio.IncompleteReadError, ValueError) as e:
+            errors.append(repr(e)); await conn.open()
         lat.append(time.perf_counter() - t); i += 1
+    conn.writer.close()
 
 async def load(url: str, ids: list[str], clients: int, seconds: float) -> dict:
+    "`clients` closed-loop clients, each on its own keep-alive connection, for `seconds`."
+    host, port = url.split('//')[1].split(':'); port = int(port)
     lat, errors = [], []
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as http:
-        for i in range(50): await http.post('/recommend', json={'customer_id': ids[i], 'top_k': 12})  # warm-up
-        t0 = time.perf_counter(); deadline = t0 + seconds
-        await asyncio.gather(*(client(http, ids, k * 97, deadline, lat, errors) for k in range(clients)))
-        wall = time.perf_counter() - t0
+    await client(host, port, ids, 0, time.perf_counter() + 1, [], [])  # warm-up
+    t0 = time.perf_counter(); deadline = t0 + seconds
+    await asyncio.gather(*(client(host, port, ids, k * 97, deadline, lat, errors) for k in range(clients)))
+    wall = time.perf_counter() - t0
     ms = np.array(lat) * 1000
     return dict(clients=clients, seconds=round(wall, 1), requests=len(lat), errors=len(errors), first_errors=errors[:3],
                 rps=round(len(lat) / wall, 1), p50_ms=round(float(np.percentile(ms, 50)), 2),

@@ -8,6 +8,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/serving.html.md"""
 from __future__ import annotations
 import base64, hashlib, html, io, os, threading
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -28,13 +29,13 @@ from .index import REGISTRY_FILES, TwoTowerRecommender, load_registry, save_regi
 from .model import History, TwoTower, article_embeddings, day_number, model_params
 
 # %% auto #0
-__all__ = ['MAX_TOP_K', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'CSS', 'STRATEGIES', 'THEME', 'CID_EXAMPLE', 'CHECKS',
-           'InvalidInput', 'UnknownCustomer', 'check_customer_id', 'check_top_k', 'check_article_id', 'colour_rgb',
-           'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard', 'Recommendations', 'Profile',
-           'ServingData', 'HMRecommender', 'registry_dir', 'ensure_registry', 'age_group', 'tower_embedder',
-           'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase', 'profile_html', 'cards_html',
-           'gallery_items', 'show_customer', 'buy', 'build_demo', 'RecommendRequest', 'PurchaseRequest', 'create_app',
-           'serve', 'main']
+__all__ = ['MAX_TOP_K', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'CSS', 'STRATEGIES', 'THEME',
+           'CID_EXAMPLE', 'CHECKS', 'InvalidInput', 'UnknownCustomer', 'check_customer_id', 'check_top_k',
+           'check_article_id', 'colour_rgb', 'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard',
+           'Recommendations', 'Profile', 'ServingData', 'HMRecommender', 'registry_dir', 'ensure_registry', 'age_group',
+           'tower_embedder', 'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase',
+           'profile_html', 'cards_html', 'gallery_items', 'show_customer', 'buy', 'build_demo', 'RecommendRequest',
+           'PurchaseRequest', 'create_app', 'serve', 'main']
 
 # %% ../nbs/07_serving.ipynb #c006
 MAX_TOP_K = 100
@@ -212,6 +213,7 @@ class HMRecommender:
         self._article = {a: i for i, a in enumerate(data.articles.article_id)}
         self._rows = list(data.articles[['article_id', 'name', 'product_type', 'colour', 'price']].itertuples(index=False, name=None))
         self._recorded: dict[int, list[int]] = {}   # customer_idx -> article_idx recorded since loading, oldest first
+        self._vectors: dict[int, tuple] = {}        # customer_idx -> (history length, the customer tower's vector)
         self._lock = threading.Lock()
 
     @classmethod
@@ -224,6 +226,10 @@ class HMRecommender:
 
     @property
     def day(self) -> str: return str(self.data.cutoff.date())
+
+    def date(self, days: int) -> str:
+        "The day `days` days before the cutoff (0: the cutoff, when recorded purchases are dated)."
+        return (self.data.cutoff.date() - timedelta(days=int(days))).isoformat()
 
     def card(self, article_idx: int, **kw) -> ArticleCard:
         "The `ArticleCard` of an article, with `kw` (score, reason, day)."
@@ -317,7 +323,7 @@ def serving_data(path: str | Path, processed_dir: str | Path | None = None) -> S
 # %% ../nbs/07_serving.ipynb #c028
 def _reason(svc: HMRecommender, bought: int, days: int, article_idx: int) -> dict:
     "The reason fields for a recommendation whose closest past purchase is `bought`, `days` before the cutoff."
-    when = str((svc.data.cutoff - pd.Timedelta(days=int(days))).date())
+    when = svc.date(days)
     if bought == article_idx: text = f"you bought it before ({when})"
     else:
         _, name, _, colour, _ = svc._rows[bought]
@@ -338,6 +344,18 @@ def _fallback(self: HMRecommender, customer_id: str, customer_idx: int | None, k
             if i not in seen: seen.add(i); cards.append(self.card(i, score=round(s, 6), reason=reason))
     return Recommendations(customer_id, cards, True, lists[0][2], self.version)
 
+VECTORS_CACHED = 200_000  # customer vectors kept (about 50 MB at dim 64); the cache starts over when full
+
+@patch
+def vector(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray) -> np.ndarray:
+    "The customer tower's vector for this history (latest first), cached until the customer's history grows."
+    hit = self._vectors.get(customer_idx)
+    if hit is not None and hit[0] == len(arts): return hit[1]
+    u = self.data.embed(customer_idx, arts, days)
+    if len(self._vectors) >= VECTORS_CACHED: self._vectors.clear()
+    self._vectors[customer_idx] = (len(arts), u)
+    return u
+
 @patch
 def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recommendations:
     "The `top_k` articles for `customer_id`, each with a score and a reason (`InvalidInput` on bad input)."
@@ -345,9 +363,10 @@ def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recomme
     ci = self._customer.get(cid)
     arts, days = self.history(ci)
     if not len(arts): return self._fallback(cid, ci, k)
-    arts, days, d = arts[:self.data.history_len], days[:self.data.history_len], self.data
+    u, d = self.vector(ci, arts, days), self.data
+    arts, days = arts[:d.history_len], days[:d.history_len]  # the purchases the tower pooled
     faiss.omp_set_num_threads(1)  # per thread: a single query runs fastest on one core; requests run on parallel threads
-    scores, idx = d.index.search(d.embed(ci, arts, days)[None], k)
+    scores, idx = d.index.search(u[None], k)
     ok = idx[0] >= 0
     idx, scores = idx[0][ok], scores[0][ok]
     closest = (d.article_vectors[arts] @ d.article_vectors[idx].T).argmax(0)
@@ -378,7 +397,7 @@ def record_purchase(self: HMRecommender, customer_id: str, article_id: str) -> A
 def purchases(self: HMRecommender, customer_id: str, n: int = 12) -> list[ArticleCard]:
     "The customer's latest `n` purchases (recorded ones first), each dated."
     arts, days = self.history(self._customer.get(check_customer_id(customer_id)))
-    return [self.card(int(a), day=str((self.data.cutoff - pd.Timedelta(days=int(g))).date())) for a, g in zip(arts[:n], days[:n])]
+    return [self.card(int(a), day=self.date(g)) for a, g in zip(arts[:n], days[:n])]
 
 @patch
 def profile(self: HMRecommender, customer_id: str) -> Profile:
