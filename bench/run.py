@@ -1,0 +1,130 @@
+"""The benchmark suite: quality, retrieval, serving and scale in reports/bench.json and reports/BENCHMARKS.md.
+
+    .venv/bin/python bench/run.py                          # quality + retrieval + serving; scale from reports/scale.json
+    .venv/bin/python bench/run.py --only quality,serving   # rerun some sections, keep the others from bench.json
+    .venv/bin/python bench/scale.py --preset full --out reports/scale.json && .venv/bin/python bench/run.py --only scale
+
+quality   every recommender on the synthetic default and the real sample, from the metrics.json that `make all` and
+          `make real-sample` wrote (nothing is refit here)
+retrieval bench/retrieval.py: FAISS flat / IVF / HNSW vs NumPy and PyTorch brute force, one run, ratios to NumPy
+serving   bench/load_api.py: HTTP latency under 32 concurrent clients, and in-process `recommend` latency
+scale     bench/scale.py's results (the full preset end to end), with the targets"""
+import argparse, json, subprocess, sys, tempfile, time
+from pathlib import Path
+from common import ROOT, machine
+
+REPORTS = ROOT/'reports'
+RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
+SECTIONS = ('quality', 'retrieval', 'serving', 'scale')
+
+def quality() -> dict:
+    "The recommenders of each committed metrics.json, best MAP@12 first."
+    out = {}
+    for run, path in RUNS.items():
+        if not path.exists(): out[run] = {'missing': str(path.relative_to(ROOT))}; continue
+        m = json.loads(path.read_text())
+        recs = sorted(m['recommenders'].items(), key=lambda kv: -kv[1]['map@12'])
+        out[run] = {'dataset': m['dataset'], 'cutoff': m['cutoff'], 'test_days': m['test_days'], 'recommenders': {
+            n: {'map@12': r['map@12'], 'ci95': r['ci95']['map@12'], 'recall@12': r['recall@12'], 'ndcg@12': r['ndcg@12'],
+                'recall@100': r.get('recall@100'), 'coverage@12': r.get('coverage@12'), 'fit_seconds': r.get('fit_seconds'),
+                'recommend_seconds': r.get('recommend_seconds'), 'customers': r['customers']} for n, r in recs}}
+    return out
+
+def retrieval(n: int, queries: int) -> dict:
+    import retrieval as r
+    return r.run(n=n, n_queries=queries)
+
+def serving(params: str, seconds: float, clients: int) -> dict:
+    "Run bench/load_api.py (it starts the API in a separate process) and read its JSON."
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d)/'serving.json'
+        subprocess.run([sys.executable, str(ROOT/'bench'/'load_api.py'), '--params', params, '--clients', str(clients),
+                        '--seconds', str(seconds), '--out', str(out)], cwd=ROOT, check=True)
+        return {'params': params, **json.loads(out.read_text())}
+
+def scale() -> dict:
+    path = REPORTS/'scale.json'
+    return json.loads(path.read_text()) if path.exists() else {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
+
+# ---------------------------------------------------------------- BENCHMARKS.md
+def table(header: list[str], rows: list[list]) -> str:
+    fmt = lambda v: '' if v is None else f'{v:,.4f}'.rstrip('0').rstrip('.') if isinstance(v, float) else str(v)
+    return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)] + ['| ' + ' | '.join(map(fmt, r)) + ' |' for r in rows])
+
+def markdown(b: dict) -> str:
+    m = b['machine']
+    parts = ['# Benchmarks', f'> Written by `make bench` (bench/run.py) on {b["updated"]}. Raw figures: `reports/bench.json`.',
+             '## Machine', table(['CPU', 'cores', 'RAM (GB)', 'GPU', 'OS', 'Python', 'libraries'],
+                                [[m['cpu'], m['cores'], m['ram_gb'], m['gpu'] or 'none', m['os'], m['python'],
+                                  ', '.join(f'{k} {v}' for k, v in m['versions'].items())]])]
+    q = b.get('quality')
+    if q:
+        parts.append('## Quality\n\nEvery recommender of the last `make all` (synthetic default) and `make real-sample` runs, '
+                     'from their `metrics.json`; MAP@12 is Kaggle\'s, over the whole catalogue, with a bootstrap 95% interval.')
+        for run, r in q.items():
+            if 'missing' in r: parts.append(f'### {run}\n\n*{r["missing"]}: not there yet.*'); continue
+            parts.append(f'### {run}: {r["dataset"]}, test from {r["cutoff"]} ({r["test_days"]} days)')
+            parts.append(table(['recommender', 'MAP@12', '95% CI', 'Recall@12', 'NDCG@12', 'Recall@100', 'coverage@12', 'fit s', 'recommend s'],
+                               [[n, x['map@12'], f'{x["ci95"][0]:.4f}-{x["ci95"][1]:.4f}', x['recall@12'], x['ndcg@12'],
+                                 x['recall@100'], x['coverage@12'], x['fit_seconds'], x['recommend_seconds']] for n, x in r['recommenders'].items()]))
+    r = b.get('retrieval')
+    if r:
+        parts.append(f'## Retrieval\n\nTop-{r["k"]} by inner product over {r["vectors"]:,} unit vectors of dimension {r["dim"]} '
+                     f'(drawn around {r["clusters"]} centres, as embeddings cluster), {r["queries"]:,} queries batched and '
+                     f'{r["single_queries"]} one at a time (on one thread, as the API serves them), batches on {r["threads"]} threads, all in one run (`bench/retrieval.py`). '
+                     f'Recall is against exact search; ratios are against NumPy brute force. '
+                     f'{"; ".join(f"{k}: {v}" for k, v in r["settings"].items())}.')
+        parts.append(table(['method', 'recall vs exact', 'single query ms', 'batched queries/s', 'build s', 'single x numpy', 'batched x numpy'],
+                           [[n, round(x['recall vs exact'], 4), round(x['single query ms'], 3), round(x['batched queries/s'], 1), round(x['build s'], 2),
+                             round(x['single speed-up vs numpy'], 2), round(x['batched speed-up vs numpy'], 2)] for n, x in r['results'].items()]))
+    s = b.get('serving')
+    if s:
+        h, ip = s['http'], s['in_process']
+        parts.append(f'## Serving\n\n`bench/load_api.py` on the registry of params `{s["params"]}` ({s["health"].get("articles", "?")} articles): '
+                     f'the API (`python -m hm_recsys.serving`, as `make serve`) in its own process, {h["clients"]} closed-loop clients over '
+                     f'keep-alive connections for {h["seconds"]} s, 80% known customers with purchases, 15% without, 5% unknown; '
+                     'then `recommend` in-process. Targets: HTTP p99 <= 50 ms, in-process p99 <= 5 ms.')
+        parts.append(table(['path', 'requests', 'errors', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+                           [['HTTP, 32 clients' if h['clients'] == 32 else f'HTTP, {h["clients"]} clients', h['requests'], h['errors'],
+                             h['rps'], h['p50_ms'], h['p90_ms'], h['p99_ms'], h['max_ms']],
+                            ['in-process recommend', ip['calls'], 0, None, ip['p50_ms'], None, ip['p99_ms'], None]]))
+    sc = b.get('scale')
+    if sc:
+        if 'missing' in sc: parts.append(f'## Scale\n\n*{sc["missing"]}: not run yet.*')
+        else:
+            parts.append(f'## Scale\n\nThe `{sc["preset"]}` synthetic preset end to end (`bench/scale.py`), each stage in its own '
+                         f'process (peak RSS is that process\'s). Two-tower training on the last {sc["params"]["model"]["train_days"]} days. '
+                         f'Targets: whole run <= {sc["targets"]["total_minutes"]} min, peak RSS <= {sc["targets"]["peak_rss_gb"]} GB.')
+            parts.append(table(['stage', 'wall s', 'CPU s', 'peak RSS GB', 'ok', 'facts'],
+                               [[x['stage'], x['wall_s'], x['cpu_s'], x['peak_rss_gb'], x['ok'],
+                                 ', '.join(f'{k} {round(v, 1) if isinstance(v, float) else v}' for k, v in x.items()
+                                           if k not in ('stage', 'wall_s', 'cpu_s', 'peak_rss_gb', 'ok'))]
+                                for x in sc['stages']]))
+            parts.append(f'**Total {sc["total_minutes"]} min, peak RSS {sc["peak_rss_gb"]} GB: '
+                         f'{"meets" if sc["meets_targets"] else "misses"} the targets.**')
+    parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
+                 'Rerun one section with `bench/run.py --only SECTION`.')
+    return '\n\n'.join(parts) + '\n'
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--only', default='quality,retrieval,serving,scale', help='sections to (re)run; others are kept from bench.json')
+    ap.add_argument('--serving-params', default='default', help='params whose registry the API serves')
+    ap.add_argument('--seconds', type=float, default=20); ap.add_argument('--clients', type=int, default=32)
+    ap.add_argument('--vectors', type=int, default=105_542); ap.add_argument('--queries', type=int, default=2000)
+    ap.add_argument('--out', default=str(REPORTS))
+    a = ap.parse_args()
+    only = a.only.split(',')
+    if bad := set(only) - set(SECTIONS): sys.exit(f'unknown section(s) {sorted(bad)}; sections: {",".join(SECTIONS)}')
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    b = json.loads((out/'bench.json').read_text()) if (out/'bench.json').exists() else {}
+    run = {'quality': quality, 'retrieval': lambda: retrieval(a.vectors, a.queries),
+           'serving': lambda: serving(a.serving_params, a.seconds, a.clients), 'scale': scale}
+    for s in SECTIONS:
+        if s in only: t = time.perf_counter(); b[s] = run[s](); print(f'{s}: {time.perf_counter() - t:.0f} s', flush=True)
+    b.update(machine=machine(), updated=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))
+    (out/'bench.json').write_text(json.dumps({k: b[k] for k in ['machine', 'updated', *SECTIONS] if k in b}, indent=2, default=str) + '\n')
+    (out/'BENCHMARKS.md').write_text(markdown(b))
+    print(f'wrote {out/"bench.json"} and {out/"BENCHMARKS.md"}')
+
+if __name__ == '__main__': main()

@@ -1,0 +1,44 @@
+"The docs: the fallback site builds with its pages and links, and README.md is what nbs/index.ipynb gives."
+import re, sys
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT/'docs'))
+import build
+
+@pytest.fixture(scope='module')
+def site(tmp_path_factory):
+    "A small site: the landing page, one pipeline notebook, two API pages (the whole site is `make docs`)."
+    out = tmp_path_factory.mktemp('docs')
+    build.build_fallback(out, notebooks=['index', '00_config'], modules=['config', 'index'], log=lambda *a: None)
+    return out
+
+def links(page: Path) -> set[str]: return set(re.findall(r'href="([^"#:]+\.html)"', page.read_text()))
+
+def test_pages(site):
+    for f in ['index.html', '00_config.html', 'api_config.html', 'api_index.html', 'figures.html', 'scaling.html']:
+        assert (site/f).stat().st_size > 1000, f
+    index = (site/'index.html').read_text()
+    assert 'make all' in index and 'Leaderboard' in index and 'Past one machine' in index
+    api = (site/'api_config.html').read_text()
+    assert 'load_config' in api and 'atomic_path' in api and 'class="hm-side"' in api
+
+def test_links_resolve(site):
+    for page in site.glob('*.html'):
+        for href in links(page): assert (site/href).exists(), f'{page.name} links to missing {href}'
+    assert {'00_config.html', 'api_config.html', 'api_index.html', 'scaling.html'} <= links(site/'index.html')
+
+def test_narrative_processed(site):
+    "nbdev's processors ran: exported code replaced by its documentation, directives gone."
+    page = (site/'00_config.html').read_text()
+    assert 'project_root' in page and '#| export' not in page and 'default_exp' not in page
+
+def test_figures_copied(site):
+    for png in (ROOT/'reports').glob('**/figures/*.png'):
+        rel = png.relative_to(ROOT/'reports').as_posix().replace('/figures/', '/').replace('figures/', '')
+        assert (site/'figures'/rel).exists(), rel
+
+def test_readme_matches_index_notebook():
+    assert (ROOT/'README.md').read_text() == build.readme_text(), \
+        'README.md differs from nbs/index.ipynb: run `python docs/build.py readme` (or `make readme`).'
