@@ -8,7 +8,7 @@ requests/s, then the in-process latency of `recommend` on the same registry. Not
 and compare with the targets (2 cores): p99 <= 50 ms over HTTP, in-process p99 <= 5 ms."""
 import argparse, asyncio, json, os, socket, subprocess, sys, time
 from pathlib import Path
-import httpx, numpy as np
+import httpx, numpy as np, torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -17,6 +17,11 @@ from hm_recsys.serving import HMRecommender, registry_dir
 
 def free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def cpu_seconds(pid: int) -> float:
+    "User + system CPU seconds of process `pid` (Linux /proc)."
+    f = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK')
 
 def customer_mix(svc: HMRecommender, n: int = 2000, seed: int = 0) -> list[str]:
     "80% customers with purchases, 15% known without, 5% unknown (random ids), shuffled."
@@ -67,13 +72,21 @@ async def load(url: str, ids: list[str], clients: int, seconds: float) -> dict:
                 p90_ms=round(float(np.percentile(ms, 90)), 2), p99_ms=round(float(np.percentile(ms, 99)), 2),
                 max_ms=round(float(ms.max()), 2))
 
+def _ms(ts: list, cpu: list) -> dict:
+    "Wall-clock p50/p99 and, apart from time lost to other processes, CPU-time p50/p99 (ms)."
+    q = lambda x, p: round(float(np.percentile(np.array(x) * 1000, p)), 3)
+    return dict(calls=len(ts), p50_ms=q(ts, 50), p99_ms=q(ts, 99), cpu_p50_ms=q(cpu, 50), cpu_p99_ms=q(cpu, 99))
+
 def in_process(svc: HMRecommender, ids: list[str], n: int = 5000) -> dict:
-    for c in ids[:100]: svc.recommend(c, 12)
-    ts = []
-    for i in range(n):
-        t = time.perf_counter(); svc.recommend(ids[i % len(ids)], 12); ts.append(time.perf_counter() - t)
-    ms = np.array(ts) * 1000
-    return dict(calls=n, p50_ms=round(float(np.percentile(ms, 50)), 3), p99_ms=round(float(np.percentile(ms, 99)), 3))
+    "recommend's latency: first calls (each customer's vector computed) and repeated ones (vector cached), as the server runs it."
+    torch.set_num_threads(1); svc = HMRecommender(svc.data)  # one intra-op thread as in `serve`; an empty cache
+    def timed(xs):
+        ts, cpu = [], []
+        for c in xs:
+            t, u = time.perf_counter(), time.thread_time(); svc.recommend(c, 12)
+            ts.append(time.perf_counter() - t); cpu.append(time.thread_time() - u)
+        return _ms(ts, cpu)
+    return dict(first_call=timed(list(dict.fromkeys(ids))), repeated=timed([ids[i % len(ids)] for i in range(n)]))
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -94,7 +107,10 @@ def main():
             except httpx.HTTPError: time.sleep(0.2)
         else: raise SystemExit('the server did not become ready in 2 minutes')
         health = httpx.get(f'{url}/health').json()
+        cpu0, load0 = cpu_seconds(server.pid), os.getloadavg()
         res = dict(registry=str(reg), health=health, cpus=os.cpu_count(), http=asyncio.run(load(url, ids, a.clients, a.seconds)))
+        res['http']['server_cpu_ms_per_request'] = round(1000 * (cpu_seconds(server.pid) - cpu0) / res['http']['requests'], 3)
+        res['load_average_before_after'] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]  # other processes on the machine
         res['still_healthy'] = httpx.get(f'{url}/health').json().get('ready')
     finally:
         server.terminate(); server.wait(30)
