@@ -216,3 +216,18 @@ def test_browser(server, ids):
             page.get_by_text('customer_id: must be 64 hexadecimal characters').first.wait_for(timeout=20_000)
         finally: b.close()
     assert out.stat().st_size > 10_000
+
+def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
+    "With a Kaggle images folder (images/010/0108775015.jpg) the cards show the photos, else swatches of the article's colour."
+    from PIL import Image
+    svc = S.HMRecommender(data)
+    card = svc.recommend(ids['warm'], 1).articles[0]
+    swatch = S.data_uri(S.article_picture(card.article_id, card.product_type, card.colour))
+    (tmp_path/card.article_id[:3]).mkdir()
+    Image.new('RGB', (60, 90), (1, 2, 3)).save(tmp_path/card.article_id[:3]/f'{card.article_id}.jpg')
+    monkeypatch.setenv('HM_IMAGES_DIR', str(tmp_path))
+    photo = S.HMRecommender(data)
+    html = S.cards_html(photo, [card])
+    assert photo.images_dir == str(tmp_path) and swatch not in html and S.cards_html(svc, [card]).count(swatch) == 1
+    px = S.article_picture(card.article_id, card.product_type, card.colour, str(tmp_path)).getpixel((5, 5))
+    assert max(abs(a - b) for a, b in zip(px, (1, 2, 3))) <= 4  # JPEG
