@@ -535,7 +535,7 @@ def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
     with gr.Blocks(title='H&M recommender', analytics_enabled=False) as demo:
         gr.Markdown(f"## H&M personalised recommendations\nTwo-tower retrieval over {len(svc._rows):,} articles with FAISS; "
                     f"model `{svc.version}`, history up to {svc.day}. Unknown customers and customers without purchases "
-                    "get the popularity fallback (by age group when the age is known).")
+                    "get the popularity fallback (by age group when the age is known). Prices are in the data's scaled units.")
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 pick = gr.Dropdown(examples, label='Example customers', value=None, elem_id='hm-pick')
