@@ -36,6 +36,12 @@ def retrieval(n: int, queries: int) -> dict:
 
 def serving(params: str, seconds: float, clients: int) -> dict:
     "Run bench/load_api.py (it starts the API in a separate process) and read its JSON."
+    from hm_recsys.config import load_config
+    from hm_recsys.index import REGISTRY_FILES
+    from hm_recsys.serving import registry_dir
+    reg = registry_dir(load_config(params))
+    if not all((reg/f).exists() for f in REGISTRY_FILES):
+        return {'missing': f'the registry {reg.relative_to(ROOT)} (run `make all PARAMS={params}` first)'}
     with tempfile.TemporaryDirectory() as d:
         out = Path(d)/'serving.json'
         subprocess.run([sys.executable, str(ROOT/'bench'/'load_api.py'), '--params', params, '--clients', str(clients),
@@ -43,8 +49,10 @@ def serving(params: str, seconds: float, clients: int) -> dict:
         return {'params': params, **json.loads(out.read_text())}
 
 def scale() -> dict:
-    path = REPORTS/'scale.json'
-    return json.loads(path.read_text()) if path.exists() else {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
+    "bench/scale.py's full run (reports/scale.json), else its tiny check (reports/scale-tiny.json) marked as such."
+    for f in ('scale.json', 'scale-tiny.json'):
+        if (REPORTS/f).exists(): return {**json.loads((REPORTS/f).read_text()), 'file': f'reports/{f}'}
+    return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
 
 # ---------------------------------------------------------------- BENCHMARKS.md
 def table(header: list[str], rows: list[list]) -> str:
@@ -78,26 +86,33 @@ def markdown(b: dict) -> str:
                            [[n, round(x['recall vs exact'], 4), round(x['single query ms'], 3), round(x['batched queries/s'], 1), round(x['build s'], 2),
                              round(x['single speed-up vs numpy'], 2), round(x['batched speed-up vs numpy'], 2)] for n, x in r['results'].items()]))
     s = b.get('serving')
-    if s:
+    if s and 'missing' in s: parts.append(f'## Serving\n\n*{s["missing"]}: not measured yet.*')
+    elif s:
         h, ip = s['http'], s['in_process']
+        ips = [('', ip)] if 'calls' in ip else list(ip.items())   # load_api: {'first_call': ..., 'repeated': ...}
+        load = s.get('load_average_before_after')
         parts.append(f'## Serving\n\n`bench/load_api.py` on the registry of params `{s["params"]}` ({s["health"].get("articles", "?")} articles): '
                      f'the API (`python -m hm_recsys.serving`, as `make serve`) in its own process, {h["clients"]} closed-loop clients over '
                      f'keep-alive connections for {h["seconds"]} s, 80% known customers with purchases, 15% without, 5% unknown; '
-                     'then `recommend` in-process. Targets: HTTP p99 <= 50 ms, in-process p99 <= 5 ms.')
+                     'then `recommend` in-process. Targets: HTTP p99 <= 50 ms, in-process p99 <= 5 ms.'
+                     + (f' Server CPU per request: {h["server_cpu_ms_per_request"]} ms.' if 'server_cpu_ms_per_request' in h else '')
+                     + (f' Load average before/after: {load[0]} / {load[1]} on {s.get("cpus", "?")} cores.' if load else ''))
         parts.append(table(['path', 'requests', 'errors', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
-                           [['HTTP, 32 clients' if h['clients'] == 32 else f'HTTP, {h["clients"]} clients', h['requests'], h['errors'],
-                             h['rps'], h['p50_ms'], h['p90_ms'], h['p99_ms'], h['max_ms']],
-                            ['in-process recommend', ip['calls'], 0, None, ip['p50_ms'], None, ip['p99_ms'], None]]))
+                           [[f'HTTP, {h["clients"]} clients', h['requests'], h['errors'], h['rps'], h['p50_ms'], h['p90_ms'], h['p99_ms'], h['max_ms']]]
+                           + [[f'in-process recommend{f" ({k.replace(chr(95), chr(32))})" if k else ""}', x['calls'], 0, None, x['p50_ms'], None,
+                               x['p99_ms'], None] for k, x in ips]))
     sc = b.get('scale')
     if sc:
         if 'missing' in sc: parts.append(f'## Scale\n\n*{sc["missing"]}: not run yet.*')
         else:
-            parts.append(f'## Scale\n\nThe `{sc["preset"]}` synthetic preset end to end (`bench/scale.py`), each stage in its own '
+            check = '' if sc['preset'] == 'full' else (f'**Only the `{sc["preset"]}` check so far: the `full` preset (Kaggle size) is run '
+                                                        'with `bench/scale.py --preset full --out reports/scale.json`.** ')
+            parts.append(f'## Scale\n\n{check}The `{sc["preset"]}` synthetic preset end to end (`bench/scale.py`), each stage in its own '
                          f'process (peak RSS is that process\'s). Two-tower training on the last {sc["params"]["model"]["train_days"]} days. '
                          f'Targets: whole run <= {sc["targets"]["total_minutes"]} min, peak RSS <= {sc["targets"]["peak_rss_gb"]} GB.')
             parts.append(table(['stage', 'wall s', 'CPU s', 'peak RSS GB', 'ok', 'facts'],
                                [[x['stage'], x['wall_s'], x['cpu_s'], x['peak_rss_gb'], x['ok'],
-                                 ', '.join(f'{k} {round(v, 1) if isinstance(v, float) else v}' for k, v in x.items()
+                                 ', '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in x.items()
                                            if k not in ('stage', 'wall_s', 'cpu_s', 'peak_rss_gb', 'ok'))]
                                 for x in sc['stages']]))
             parts.append(f'**Total {sc["total_minutes"]} min, peak RSS {sc["peak_rss_gb"]} GB: '

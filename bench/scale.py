@@ -76,7 +76,8 @@ def stage(name: str, params: Path) -> dict:
             idx = np.arange(s, min(s + batch, n), dtype='int32')
             preds[s:s + len(idx)] = reg.index.search(customer_embeddings(reg.model, idx, hist, cutoff), 12)[1]
         secs = time.perf_counter() - t0
-        pd.DataFrame({'customer_idx': np.arange(n, dtype='int32'), 'article_idx': list(preds)}).to_parquet(work/'scores.parquet')
+        pd.DataFrame({'customer_idx': np.repeat(np.arange(n, dtype='int32'), 12), 'rank': np.tile(np.arange(1, 13, dtype='int8'), n),
+                      'article_idx': preds.ravel()}).to_parquet(work/'scores.parquet')
         truth = window_truth(tables.transactions, cutoff, tables.split.test_end)
         ap = customer_metrics(preds[truth.customers], truth)['ap']
         return {'customers_scored': n, 'customers_per_s': round(n / secs), 'test_customers': len(truth.customers),

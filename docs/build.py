@@ -8,8 +8,8 @@
 The fallback needs no Quarto: each notebook goes through nbdev's processors (directives handled, exported code
 replaced by its `show_doc`, hidden cells dropped), preferring the executed copy in `reports/` so pages show outputs
 and figures, then nbconvert's HTML exporter; one API page per module from the exported docstrings (`show_doc`);
-the figures in `reports/` copied into a gallery; `docs/*.md` (e.g. scaling.md) and `reports/BENCHMARKS.md` as
-pages; one sidebar linking everything on every page."""
+the figures in `reports/` copied into a gallery; `nbs/*.md` (scaling.md, which nbdev-docs renders too) and
+`reports/BENCHMARKS.md` as pages; one sidebar linking everything on every page."""
 from __future__ import annotations
 import argparse, html, importlib, inspect, os, re, shutil, subprocess, sys
 from contextlib import contextmanager
@@ -194,7 +194,7 @@ def figures_markdown(out: Path, root: Path = ROOT) -> str:
     parts = ['# Figures', '> Every figure the last `make all` runs wrote, by run.']
     for fig_dir in sorted((root/'reports').glob('**/figures')):
         run = fig_dir.parent.relative_to(root/'reports').as_posix()
-        pngs = sorted(fig_dir.glob('*.png'))
+        pngs = sorted(p for p in fig_dir.glob('*.png') if p.name != 'docs.png')  # not the site's own screenshot
         if not pngs: continue
         dest = out/'figures'/('' if run == '.' else run); dest.mkdir(parents=True, exist_ok=True)
         parts.append(f'## {"synthetic default (reports/)" if run == "." else f"reports/{run}"}')
@@ -219,7 +219,7 @@ def build_fallback(out: Path = ROOT/'_docs', root: Path = ROOT, notebooks: list[
         pages[page_file('nb', name)] = (title_of(nb) or name, nb)
     for m, nb_name in mods.items():
         log(f'api {m}'); pages[page_file('api', m)] = (f'hm_recsys.{m}', markdown_nb(api_markdown(m, nb_name, nb_name in names)))
-    extra = sorted((root/'docs').glob('*.md')) + [p for p in [root/'reports'/'BENCHMARKS.md'] if p.exists()]
+    extra = sorted((root/'nbs').glob('*.md')) + [p for p in [root/'reports'/'BENCHMARKS.md'] if p.exists()]
     for md in extra:
         text = md.read_text(); t = re.search(r'^#\s+(.+)$', text, re.M)
         pages[f'{md.stem.lower()}.html'] = (t.group(1) if t else md.stem, markdown_nb(text))
