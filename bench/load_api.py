@@ -3,10 +3,11 @@
 Starts `python -m hm_recsys.serving` on a free port in a separate process (as `make serve` does), waits for
 /health, then runs closed-loop clients (each sends its next request when the last one is answered) over
 keep-alive connections, with a mix of warm, cold and unknown customers. Reports errors, latency percentiles and
-requests/s, then the in-process latency of `recommend` on the same registry. Not a test: run it by hand,
+requests/s, then tries each kind of bad input (status and message) and checks /health, then measures the in-process
+latency of `recommend` on the same registry. Not a test: run it by hand,
     .venv/bin/python bench/load_api.py --params default
 and compare with the targets (2 cores): p99 <= 50 ms over HTTP, in-process p99 <= 5 ms."""
-import argparse, asyncio, json, os, socket, subprocess, sys, time
+import argparse, asyncio, hashlib, json, os, socket, subprocess, sys, time
 from pathlib import Path
 import httpx, numpy as np, torch
 
@@ -72,6 +73,24 @@ async def load(url: str, ids: list[str], clients: int, seconds: float) -> dict:
                 p90_ms=round(float(np.percentile(ms, 90)), 2), p99_ms=round(float(np.percentile(ms, 99)), 2),
                 max_ms=round(float(ms.max()), 2))
 
+def bad_inputs(url: str, svc: HMRecommender) -> list[dict]:
+    "Each kind of bad input over HTTP: the status and the message it gets."
+    known, article = svc.data.customers.customer_id.iloc[0], svc.data.articles.article_id.iloc[0]
+    unknown = hashlib.sha256(b'nobody').hexdigest()
+    cases = [('/recommend', {'customer_id': 'abc', 'top_k': 12}), ('/recommend', {'customer_id': 'z' * 64, 'top_k': 12}),
+             ('/recommend', {'customer_id': 12345}), ('/recommend', {'top_k': 12}),
+             ('/recommend', {'customer_id': known, 'top_k': 0}), ('/recommend', {'customer_id': known, 'top_k': 101}),
+             ('/recommend', {'customer_id': known, 'top_k': 2.5}), ('/recommend', {'customer_id': known, 'top_k': '12'}),
+             ('/recommend', '{"customer_id": '), ('/purchases', {'customer_id': known, 'article_id': '9999999999'}),
+             ('/purchases', {'customer_id': known, 'article_id': 'shoe'}), ('/purchases', {'customer_id': unknown, 'article_id': article})]
+    out = []
+    for path, body in cases:
+        r = (httpx.post(url + path, content=body, headers={'content-type': 'application/json'}) if isinstance(body, str)
+             else httpx.post(url + path, json=body))
+        out.append(dict(request=f'POST {path} {body if isinstance(body, str) else json.dumps(body)}', status=r.status_code,
+                        detail=r.json().get('detail')))
+    return out
+
 def _ms(ts: list, cpu: list) -> dict:
     "Wall-clock p50/p99 and, apart from time lost to other processes, CPU-time p50/p99 (ms)."
     q = lambda x, p: round(float(np.percentile(np.array(x) * 1000, p)), 3)
@@ -111,6 +130,7 @@ def main():
         res = dict(registry=str(reg), health=health, cpus=os.cpu_count(), http=asyncio.run(load(url, ids, a.clients, a.seconds)))
         res['http']['server_cpu_ms_per_request'] = round(1000 * (cpu_seconds(server.pid) - cpu0) / res['http']['requests'], 3)
         res['load_average_before_after'] = [round(load0[0], 2), round(os.getloadavg()[0], 2)]  # other processes on the machine
+        res['bad_inputs'] = bad_inputs(url, svc)
         res['still_healthy'] = httpx.get(f'{url}/health').json().get('ready')
     finally:
         server.terminate(); server.wait(30)
