@@ -174,7 +174,7 @@ def notebook_html(nb: nbformat.NotebookNode, title: str) -> str:
     "A full HTML page of `nb` (nbconvert lab template, images inline, hidden inputs removed)."
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
-    ex = HTMLExporter(template_name='lab')
+    ex = HTMLExporter(template_name='lab', exclude_input_prompt=True, exclude_output_prompt=True)
     ex.register_preprocessor(TagRemovePreprocessor(remove_input_tags={'hide-input'}, enabled=True), enabled=True)
     body, _ = ex.from_notebook_node(nb, resources={'metadata': {'name': title}})
     return body
