@@ -16,9 +16,9 @@ __all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'summed', 
            'candidate_recall']
 
 # %% ../nbs/05b_candidates.ipynb #c008
-CANDIDATE_DEFAULTS = dict(repurchase=50, colours=30, copurchase=30, two_tower=50, age=30, popular=30,
-                          pop_windows=(1, 7, 30), age_days=7, half_life=7.0, cooc_days=30, cooc_neighbours=10,
-                          cooc_seeds=10)
+CANDIDATE_DEFAULTS = dict(repurchase=50, colours=30, copurchase=60, two_tower=50, age=30, popular=30,
+                          pop_windows=(1, 7, 30), age_days=7, half_life=7.0, cooc_days=30, cooc_neighbours=30,
+                          cooc_seeds=20)
 
 def candidate_params(cfg) -> dict:
     "`CANDIDATE_DEFAULTS` updated by the params file's optional `candidates:` block."
@@ -118,9 +118,10 @@ def popular(window: int):
     return f
 
 def two_tower(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
-    "The two-tower model's exact FAISS top `two_tower` (score: cosine)."
-    c = np.asarray(customer_idx, 'int32'); n = ctx.p['two_tower']
-    s, a = ctx.tt.index.search(ctx.tt.embed(c), n)
+    "The two-tower recommender's top `two_tower` (exact FAISS search); score: the cosine of customer and article embeddings."
+    c = np.asarray(customer_idx, 'int32')
+    a = ctx.tt.recommend(c, ctx.p['two_tower']).astype('int64')
+    s = np.einsum('nd,nkd->nk', ctx.tt.embed(c), ctx.tt.emb[a.clip(0)])
     return pd.DataFrame({'customer_idx': np.repeat(c, a.shape[1]), 'article_idx': a.ravel().astype('int32'), 'score': s.ravel().astype('float32'),
                          'rank': np.tile(np.arange(a.shape[1], dtype='int16'), len(c))}).query('article_idx >= 0')
 
@@ -147,7 +148,7 @@ def candidates(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
             v = np.full(len(keys), np.nan, 'float32'); v[pos] = f[col].to_numpy(); out[f'{name}_{col}'] = v
         better = f['rank'].to_numpy() < best[pos]
         best[pos[better]], first[pos[better]] = f['rank'].to_numpy()[better], j
-    out['n_sources'] = out.filter(like='_rank').notna().sum(1).astype('int8')
+    out['n_sources'] = out.filter(like='_rank').notna().sum(axis=1).astype('int8')
     o = np.lexsort((out.article_idx.to_numpy(), first, best, out.customer_idx.to_numpy()))
     out = out.iloc[o].reset_index(drop=True)
     c = out.customer_idx.to_numpy()
