@@ -175,6 +175,8 @@ def test_gradio_client(registry, ids):
         profile, history, cards, raw = client.predict(ids['unknown'], 5, api_name='/recommend')
         assert 'cold start' in profile and cards.count('class="hm-card"') == 5 and history == [] and raw['cold_start']
         with pytest.raises(Exception, match='customer_id: must be 64 hexadecimal'): client.predict('abc', 12, api_name='/recommend')
+        profile, history, cards, raw = client.predict(ids['cold'], ids['article'], 12, api_name='/record_purchase')
+        assert raw['strategy'] == 'two_tower' and 'personalised' in profile and len(history) == 1
     finally: demo.close()
 
 @pytest.fixture(scope='module')
