@@ -29,13 +29,13 @@ $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
 @mv $@.tmp.ipynb $@
 endef
 
-NBS := 00_config 00_data 01_eda 02_etl 03_features 04_model 05_index 06_evaluation
+NBS := 00_config 00_data 01_eda 02_etl 03_features 04_model 05_index 05b_candidates 05c_ranker 06_evaluation 07_serving
 ifeq ($(SOURCE),synthetic)
 NBS := 00a_synthetic $(NBS)
 endif
 REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
 
-.PHONY: help setup all pipeline test test-notebooks test-py export clean-nbs lab real-sample clean
+.PHONY: help setup all pipeline test test-notebooks test-py export clean-nbs lab real-sample demo serve docs readme bench bench-scale clean
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
@@ -53,8 +53,9 @@ setup: $(STAMP) ## Create .venv, install the project and its Jupyter kernel
 export: $(STAMP) ## Export the notebooks to the hm_recsys package
 	$(BIN)/nbdev-export
 
-all: $(STAMP) ## Run the whole pipeline (PARAMS=default) into reports/
+all: $(STAMP) ## Run the whole pipeline (PARAMS=default) into reports/, then refresh README.md
 	$(MAKE) --no-print-directory pipeline
+	$(BIN)/python docs/build.py readme
 
 pipeline: $(REPORTS)
 
@@ -77,12 +78,18 @@ $(R)/04_model.ipynb: nbs/04_model.ipynb $(R)/03_features.ipynb $(P) $(LIB)
 	$(run_nb)
 $(R)/05_index.ipynb: nbs/05_index.ipynb $(R)/04_model.ipynb $(P) $(LIB)
 	$(run_nb)
-$(R)/06_evaluation.ipynb: nbs/06_evaluation.ipynb $(R)/05_index.ipynb $(P) $(LIB)
+$(R)/05b_candidates.ipynb: nbs/05b_candidates.ipynb $(R)/05_index.ipynb $(P) $(LIB)
+	$(run_nb)
+$(R)/05c_ranker.ipynb: nbs/05c_ranker.ipynb $(R)/05b_candidates.ipynb $(P) $(LIB)
+	$(run_nb)
+$(R)/06_evaluation.ipynb: nbs/06_evaluation.ipynb $(R)/05c_ranker.ipynb $(P) $(LIB)
+	$(run_nb)
+$(R)/07_serving.ipynb: nbs/07_serving.ipynb $(R)/06_evaluation.ipynb $(P) $(LIB)
 	$(run_nb)
 
 test: $(STAMP) ## Check the export, run every notebook on tiny data (nbdev-test), then pytest
 	$(BIN)/nbdev-export
-	@git diff --quiet -- hm_recsys 2>/dev/null || { echo "hm_recsys/ differs from the notebooks: commit the export"; git --no-pager diff --stat -- hm_recsys; }
+	@git diff --quiet -- hm_recsys 2>/dev/null || { echo "hm_recsys/ differs from the notebooks: run make export and commit"; git --no-pager diff --stat -- hm_recsys; exit 1; }
 	$(MAKE) --no-print-directory test-notebooks test-py
 
 test-notebooks: $(STAMP)
@@ -90,6 +97,26 @@ test-notebooks: $(STAMP)
 
 test-py: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+demo: $(STAMP) ## Start the Gradio demo on 127.0.0.1:7860 (the registry of PARAMS, built by make all)
+	$(BIN)/python -m hm_recsys.serving --params $(PARAMS) --demo
+
+serve: $(STAMP) ## Start the HTTP API (/health, /recommend, /purchases, /docs) with the demo at /
+	$(BIN)/python -m hm_recsys.serving --params $(PARAMS)
+
+docs: $(STAMP) ## Build the docs site into _docs/ (nbdev-docs with Quarto, else a static fallback)
+	$(BIN)/python docs/build.py readme
+	$(BIN)/python docs/build.py
+
+readme: $(STAMP) ## Regenerate README.md from nbs/index.ipynb and the latest metrics
+	$(BIN)/python docs/build.py readme
+
+bench: $(STAMP) ## Benchmarks into reports/bench.json and reports/BENCHMARKS.md (after make all)
+	$(BIN)/python bench/run.py
+
+bench-scale: $(STAMP) ## The full preset end to end (about an hour): reports/scale.json, then BENCHMARKS.md
+	$(BIN)/python bench/scale.py --preset full --out reports/scale.json
+	$(BIN)/python bench/run.py --only scale
 
 clean-nbs: $(STAMP) ## Strip notebook outputs and metadata before committing
 	$(BIN)/nbdev-clean
