@@ -7,12 +7,12 @@ Docs: https://hm-recsys.github.io/hm-recsys/synthetic.html.md"""
 # %% ../nbs/00a_synthetic.ipynb #c003
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, asdict
 from functools import cached_property
 from pathlib import Path
+from types import SimpleNamespace
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.csv as pacsv
-from types import SimpleNamespace
 from .config import Config, atomic_path, write_json, load_config
 from .evaluation import Popularity, RepurchaseDecayed, customer_metrics, window_truth
 
@@ -59,7 +59,7 @@ class Behaviour:
     evergreen: float = 0.03       # share of long-lived basics
     evergreen_tau: float = 40.0   # their popularity decay, weeks
     rate_median: float = 0.0155   # median shopping days per week
-    rate_sigma: float = 1.6      # lognormal spread of customer activity
+    rate_sigma: float = 1.6       # lognormal spread of customer activity
     rate_max: float = 1.0         # cap on shopping days per week
     basket_extra: float = 1.75    # mean distinct articles per basket beyond the first
     basket_r: float = 1.3         # negative-binomial dispersion of basket sizes
