@@ -78,18 +78,26 @@ def benchmark(emb: np.ndarray, queries: np.ndarray, k: int = 100, n_single: int 
 class TwoTowerRecommender(Recommender):
     "The two-tower model's exact FAISS top-k; `fitted` = (model, info) of a model already fit for the cutoff."
     name = 'two_tower'
-    def __init__(self, p: dict, seed: int = 42, fitted: tuple | None = None): self.p, self.seed, self.fitted = p, seed, fitted
+    def __init__(self, p: dict, seed: int = 42, fitted: tuple | None = None, pop_days: int = 7):
+        self.p, self.seed, self.fitted, self.pop_days = p, seed, fitted, pop_days
 
     def fit(self, tables, cutoff) -> TwoTowerRecommender:
         self.cutoff = pd.Timestamp(cutoff)
         self.model, self.info = self.fitted or fit_two_tower(tables, cutoff, self.p, self.seed)
-        self.emb = article_embeddings(self.model); self.index = build_index(self.emb)
+        self.emb = article_embeddings(self.model)
+        pop = popularity(tables.transactions, cutoff, self.pop_days, decay=True)
+        share = np.zeros(len(self.emb)); share[pop.index.to_numpy()] = pop.to_numpy() / max(pop.sum(), 1e-12)
+        self.bias = (self.p['pop_weight'] * np.log(share + 1e-6)).astype('float32')
+        self.index = build_index(np.hstack([self.emb, self.bias[:, None]]))
         self.hist = History.from_tx(history(tables.transactions, cutoff))
         return self
 
     def embed(self, customer_idx) -> np.ndarray: return customer_embeddings(self.model, customer_idx, self.hist, self.cutoff)
+    def query(self, customer_idx) -> np.ndarray:
+        "The customers' embeddings with a 1 for the popularity coordinate."
+        u = self.embed(customer_idx); return np.hstack([u, np.ones((len(u), 1), 'float32')])
     def recommend(self, customer_idx, k=12) -> np.ndarray:
-        return self.index.search(self.embed(customer_idx), k)[1].astype('int32')
+        return self.index.search(self.query(customer_idx), k)[1].astype('int32')
 
 # %% ../nbs/05_index.ipynb #c015
 def repurchase_scores(tx: pd.DataFrame, cutoff, n_customers: int, n_articles: int, half_life: float) -> sparse.csr_matrix:
@@ -109,14 +117,14 @@ def _row_top(m: sparse.csr_matrix, rows: np.ndarray, k: int) -> tuple[np.ndarray
     return cols, vals
 
 class BlendRecommender(Recommender):
-    "Repurchase + two-tower + decayed popularity candidates ranked by `rep + blend_tt * cos + blend_pop * pop`."
+    "Repurchase + two-tower + decayed popularity candidates ranked by `bonus * bought + rep + blend_tt * cos + blend_pop * pop`."
     name = 'blend'
     def __init__(self, p: dict, pop_days: int, seed: int = 42, two_tower: TwoTowerRecommender | None = None):
         self.p, self.pop_days, self.seed, self.tt = p, pop_days, seed, two_tower
 
     def fit(self, tables, cutoff) -> BlendRecommender:
         cutoff, n = pd.Timestamp(cutoff), len(tables.articles)
-        self.tt = self.tt or TwoTowerRecommender(self.p, self.seed)
+        self.tt = self.tt or TwoTowerRecommender(self.p, self.seed, pop_days=self.pop_days)
         if getattr(self.tt, 'cutoff', None) != cutoff: self.tt.fit(tables, cutoff)  # reuse a two_tower fit for this cutoff
         pop = popularity(tables.transactions, cutoff, self.pop_days, decay=True)
         self.pop = np.zeros(n); self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
@@ -127,11 +135,11 @@ class BlendRecommender(Recommender):
     def scored_candidates(self, customer_idx) -> tuple[np.ndarray, np.ndarray]:
         "(candidates, scores) per customer, -1 / -inf for padding and repeats."
         c, kc, q = np.asarray(customer_idx), self.p['blend_candidates'], self.p
-        u = self.tt.embed(c)
+        q_ = self.tt.query(c); u = q_[:, :-1]
         rep_a, rep_s = _row_top(self.rep, c, kc)
-        tt_a = self.tt.index.search(u, min(kc, len(self.pop)))[1]
+        tt_a = self.tt.index.search(q_, min(kc, len(self.pop)))[1]
         cand = np.concatenate([rep_a, tt_a, np.broadcast_to(self.pop_top, (len(c), len(self.pop_top)))], 1).astype('int64')
-        rep = np.concatenate([rep_s, np.zeros((len(c), cand.shape[1] - kc))], 1)
+        rep = np.concatenate([rep_s + q['blend_rep_bonus'] * (rep_a >= 0), np.zeros((len(c), cand.shape[1] - kc))], 1)
         cos = np.einsum('nd,nkd->nk', u, self.tt.emb[cand.clip(0)])
         s = rep + q['blend_tt'] * cos + q['blend_pop'] * self.pop[cand.clip(0)]
         return cand, np.where((cand >= 0) & first_occurrence(cand), s, -np.inf)
@@ -172,8 +180,8 @@ def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict |
     with atomic_path(path) as tmp:
         tmp.mkdir()
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp/'weights.pt')
-        faiss.write_index(rec.index, str(tmp/'articles.faiss'))
-        tables.articles[['article_idx', 'article_id']].to_parquet(tmp/'articles.parquet', index=False)
+        faiss.write_index(build_index(rec.emb), str(tmp/'articles.faiss'))  # the towers' vectors; the bias is a column
+        tables.articles[['article_idx', 'article_id']].assign(pop_bias=rec.bias).to_parquet(tmp/'articles.parquet', index=False)
         tables.customers.to_parquet(tmp/'customers.parquet', index=False)
         last[['customer_idx', 't_dat', 'article_idx', 'quantity']].to_parquet(tmp/'purchases.parquet', index=False)
         pop['decayed'].to_parquet(tmp/'pop_decayed.parquet', index=False); pop['age'].to_parquet(tmp/'pop_age.parquet', index=False)

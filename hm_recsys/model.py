@@ -19,15 +19,16 @@ __all__ = ['DEFAULTS', 'ARTICLE_ATTRS', 'PROFILE_COLS', 'model_params', 'article
 
 # %% ../nbs/04_model.ipynb #c008
 DEFAULTS = dict(
-    dim=64, emb_dim=32, hidden=256,            # output size, size of each input embedding, hidden layer
+    dim=64, emb_dim=16, hidden=128,            # output size, size of each input embedding, hidden layer
     customer_buckets=65536, code_buckets=32768, price_bands=10,  # hashed customer ids / product codes, price quantiles
-    history_len=20, history_half_life=30.,     # purchases pooled by the customer tower, their half-life in days
+    history_len=10, history_half_life=30.,     # purchases pooled by the customer tower, their half-life in days
     train_days=56, pos_half_life=28.,          # training window (recent days) and the half-life of positive weights
-    temperature=0.07, batch_size=1024, extra_negatives=1024, lr=3e-3, id_dropout=0.2,
-    max_epochs=8, patience=2,                  # early stopping on validation Recall@100
+    temperature=0.07, batch_size=1024, extra_negatives=512, lr=3e-3, id_dropout=0.2,
+    max_epochs=5, patience=1,                  # early stopping on validation Recall@100
     epochs=0,                                  # > 0: skip the tuning, train this many epochs
     retrain=True,                              # refit on every row before the cutoff with the tuned epochs
-    blend_candidates=100, blend_tt=1., blend_pop=0.5, blend_rep_half_life=14.)  # see `05_index`
+    pop_weight=0.,                             # `two_tower` popularity bias (see `05_index`)
+    blend_candidates=100, blend_rep_bonus=0., blend_tt=1., blend_pop=0.5, blend_rep_half_life=14.)  # see `05_index`
 
 def model_params(cfg) -> dict:
     "The `model:` block of `cfg` over `DEFAULTS`; an unknown key fails."
@@ -97,8 +98,8 @@ class TwoTower(nn.Module):
     "Customer and article towers returning L2-normalised `dim`-vectors; the input codes are buffers (saved with the weights)."
     def __init__(self, art_codes, cust_codes, art_vocab, cust_vocab, dim=64, emb_dim=32, hidden=256):
         super().__init__()
-        self.register_buffer('art_codes', torch.as_tensor(np.asarray(art_codes), dtype=torch.int32))
-        self.register_buffer('cust_codes', torch.as_tensor(np.asarray(cust_codes), dtype=torch.int32))
+        self.register_buffer('art_codes', torch.as_tensor(np.asarray(art_codes), dtype=torch.int64))
+        self.register_buffer('cust_codes', torch.as_tensor(np.asarray(cust_codes), dtype=torch.int64))
         emb = lambda v: nn.Embedding(v, emb_dim, sparse=v > 1000)
         self.art_embs, self.cust_embs = nn.ModuleList(map(emb, art_vocab)), nn.ModuleList(map(emb, cust_vocab))
         d_art, d_cust = len(art_vocab) * emb_dim, len(cust_vocab) * emb_dim
@@ -106,7 +107,7 @@ class TwoTower(nn.Module):
         self.cust_mlp = nn.Sequential(nn.Linear(d_cust + d_art, hidden), nn.ReLU(), nn.Linear(hidden, dim))
 
     def article_input(self, article_idx, id_dropout=0.):
-        c = self.art_codes[article_idx].long()
+        c = self.art_codes[article_idx]
         if id_dropout: c[..., 0] = c[..., 0].masked_fill(torch.rand(c.shape[:-1], device=c.device) < id_dropout, 0)
         return torch.cat([e(c[..., i]) for i, e in enumerate(self.art_embs)], -1)
 
@@ -117,7 +118,7 @@ class TwoTower(nn.Module):
     def customers(self, customer_idx, hist_art, hist_w):
         "Embeddings of `customer_idx` given their purchases `hist_art` (n, L; -1 padding) weighted by `hist_w`."
         pooled = (self.article_input(hist_art.clamp(min=0)) * hist_w[..., None]).sum(-2)
-        c = self.cust_codes[customer_idx].long()
+        c = self.cust_codes[customer_idx]
         x = torch.cat([e(c[..., i]) for i, e in enumerate(self.cust_embs)] + [pooled], -1)
         has = (hist_w.sum(-1, keepdim=True) > 0).float()
         return F.normalize(self.cust_mlp(x) + has * self.art_mlp(pooled), dim=-1)
