@@ -6,14 +6,15 @@ Docs: https://hm-recsys.github.io/hm-recsys/serving.html.md"""
 
 # %% ../nbs/07_serving.ipynb #c003
 from __future__ import annotations
-import base64, hashlib, html, io, os, threading
+import base64, hashlib, html, io, json, os, threading
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd
-import faiss, gradio as gr, orjson, uvicorn
+import anyio, faiss, gradio as gr, orjson, uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -249,11 +250,18 @@ def registry_dir(cfg: Config) -> Path:
     "Where `05_index` saves the registry of `cfg`."
     return cfg.artifacts_dir/'registry'
 
+def _fingerprint(path: Path, name: str) -> str | None:
+    "The data fingerprint recorded in a registry's metadata.json or a processed folder's meta.json."
+    f = path/name
+    if not f.exists(): return None
+    meta = json.loads(f.read_text())
+    return meta.get('data_fingerprint') or meta.get('key', {}).get('fingerprint')
+
 def ensure_registry(cfg: Config, **model_overrides) -> Path:
-    "The registry of `cfg`; when a file is missing, fit the two-tower model on the processed tables and save it (as `05_index` does)."
-    path = registry_dir(cfg)
-    if all((path/f).exists() for f in REGISTRY_FILES): return path
-    tables = run_etl(cfg)
+    "The registry of `cfg`; when a file is missing or it was built from other data, fit the two-tower model and save it (as `05_index` does)."
+    path, tables = registry_dir(cfg), run_etl(cfg)
+    if all((path/f).exists() for f in REGISTRY_FILES) and _fingerprint(path, 'metadata.json') == _fingerprint(cfg.processed_dir, 'meta.json'):
+        return path
     rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed).fit(tables, tables.split.test_start)
     return save_registry(cfg, tables, rec)
 
@@ -296,8 +304,11 @@ def serving_data(path: str | Path, processed_dir: str | Path | None = None) -> S
         raise FileNotFoundError(f"{e.filename}: the registry {path} names articles by id only; serving reads their names, types, "
                                 f"colours and prices from the processed tables of data set {meta['dataset']!r}. Run the ETL "
                                 "(`make all`) or pass processed_dir (`--params`).") from None
-    if not arts.article_id.astype(str).reset_index(drop=True).equals(reg.articles.article_id.astype(str)):
-        raise ValueError(f"{processed}/articles.parquet is not the catalogue of the registry {path}: rebuild one of them.")
+    if (_fingerprint(processed, 'meta.json') != meta.get('data_fingerprint')
+            or not arts.article_id.astype(str).reset_index(drop=True).equals(reg.articles.article_id.astype(str))):
+        raise ValueError(f"The registry {path} was built from other data than the processed tables in {processed} (data "
+                         f"fingerprints {meta.get('data_fingerprint')} and {_fingerprint(processed, 'meta.json')}): rebuild the "
+                         "registry (05_index, `make all`, or ensure_registry) or point to the matching processed tables.")
     n, m = len(arts), len(reg.customers)
     c = reg.customers
     units = np.bincount(tx.customer_idx, weights=tx.quantity, minlength=m).astype('int64')
@@ -585,11 +596,17 @@ def _message(err: dict) -> str:
         except InvalidInput as e: return str(e)
     return f"{field}: {err.get('msg', 'is invalid').lower()}, not {type(err.get('input')).__name__} {_show(err.get('input'))}."
 
-def create_app(service: HMRecommender | None = None, ui: bool = True) -> FastAPI:
-    "The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`."
+def create_app(service: HMRecommender | None = None, ui: bool = True, threads: int = 4) -> FastAPI:
+    "The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`; `threads` run requests."
     svc = use_service(service) if service else get_service()
-    app = FastAPI(title='hm-recsys', version=svc.version, summary='Personalised H&M recommendations: two-tower retrieval '
-                  'with FAISS, popularity fallback for cold-start customers.')
+
+    @asynccontextmanager
+    async def lifespan(app):  # a few threads: many would only queue on the GIL, and lengthen the slowest answers
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(title='hm-recsys', version=svc.version, lifespan=lifespan, summary='Personalised H&M recommendations: '
+                  'two-tower retrieval with FAISS, popularity fallback for cold-start customers.')
 
     @app.exception_handler(InvalidInput)
     def _invalid(request: Request, e: InvalidInput): return JSONResponse({'detail': str(e)}, status_code=e.status)

@@ -233,3 +233,12 @@ def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
     assert photo.images_dir == str(tmp_path) and swatch not in html and S.cards_html(svc, [card]).count(swatch) == 1
     px = S.article_picture(card.article_id, card.product_type, card.colour, str(tmp_path)).getpixel((5, 5))
     assert max(abs(a - b) for a, b in zip(px, (1, 2, 3))) <= 4  # JPEG
+
+def test_registry_and_tables_must_match(registry, tmp_path):
+    "A registry served with the processed tables of other data is refused with the fix."
+    import json
+    other = tmp_path/'processed'; shutil.copytree(registry.parents[2]/'data'/'tiny'/'processed', other)
+    meta = json.loads((other/'meta.json').read_text()); meta['key']['fingerprint'] = 'other'
+    (other/'meta.json').write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match='was built from other data'): S.serving_data(registry, other)
+    with pytest.raises(FileNotFoundError, match='Run the ETL'): S.serving_data(registry, tmp_path/'nowhere')
