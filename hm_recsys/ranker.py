@@ -18,7 +18,7 @@ __all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'ranke
            'FeatureContext', 'ranker_features', 'feature_columns', 'Ranker']
 
 # %% ../nbs/05c_ranker.ipynb #c008
-RANKER_DEFAULTS = dict(objective='binary', train_windows=5, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
+RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
                        num_leaves=31, min_data_in_leaf=20, feature_fraction=0.5, num_threads=1, two_tower=False)
 
 def ranker_params(cfg: Config) -> dict:
@@ -101,9 +101,9 @@ class Ranker(Recommender):
         return FeatureContext(tables, cutoff, self.cp, self._two_tower(tables, cutoff))
 
     def windows(self, cutoff) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-        "The training windows [start, end) before `cutoff`, latest first."
-        days = pd.Timedelta(days=self.cfg.test_days)
-        return [(cutoff - w * days, cutoff - (w - 1) * days) for w in range(1, self.p['train_windows'] + 1)]
+        "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 2 windows."
+        n, days = self.p['train_windows'] or max(2, -(-5 // self.cfg.test_days)), pd.Timedelta(days=self.cfg.test_days)
+        return [(cutoff - w * days, cutoff - (w - 1) * days) for w in range(1, n + 1)]
 
     def training_table(self, tables, cutoff) -> pd.DataFrame:
         "Labelled candidates of every training window, each built from the rows before its start; negatives sampled."

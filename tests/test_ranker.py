@@ -51,3 +51,9 @@ def test_deterministic(run):
     np.testing.assert_array_equal(a.recommend(c), b.recommend(c))
     recs = a.recommend(c, k=12)
     assert recs.dtype == np.int32 and recs.shape == (len(c), 12) and (recs >= 0).all()
+
+def test_default_windows(run):
+    cfg, tables = run
+    cut = tables.split.test_start
+    assert len(Ranker(cfg).windows(cut)) == 2                                   # weekly windows: at least two
+    assert len(Ranker(replace(cfg, test_days=1)).windows(cut)) == 5             # daily windows: 5 days of labels
