@@ -6,16 +6,17 @@ Docs: https://hm-recsys.github.io/hm-recsys/ranker.html.md"""
 
 # %% ../nbs/05c_ranker.ipynb #c003
 from __future__ import annotations
+import json
 from dataclasses import replace
 import lightgbm as lgb, numpy as np, pandas as pd
 from .candidates import CandidateContext, candidate_params, candidates
-from .config import Config
+from .config import Config, write_json
 from .evaluation import Popularity, Recommender, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history
 
 # %% auto #0
 __all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'ranker_params', 'history_stats', 'repeat_shares',
-           'FeatureContext', 'ranker_features', 'feature_columns', 'Ranker']
+           'FeatureContext', 'ranker_features', 'feature_columns', 'Ranker', 'save_choice', 'chosen_settings']
 
 # %% ../nbs/05c_ranker.ipynb #c008
 RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
@@ -89,16 +90,22 @@ class Ranker(Recommender):
     name = 'ranker'
     def __init__(self, cfg: Config, **overrides):
         self.cfg, self.cp, self.p = cfg, candidate_params(cfg), ranker_params(cfg) | overrides
+        self.two_tower = None
 
-    def _two_tower(self, tables, cutoff):
+    def _fit_two_tower(self, tables, cutoff):
+        "(model, info) of the two-tower model fitted once on the rows before `cutoff`; None when off or not installed."
         if not self.p['two_tower']: return None
-        try: from hm_recsys.index import TwoTowerRecommender; from hm_recsys.model import model_params
+        try: from hm_recsys.model import fit_two_tower, model_params
         except ImportError: return None
-        return TwoTowerRecommender(model_params(self.cfg), self.cfg.seed).fit(tables, cutoff)
+        return fit_two_tower(tables, cutoff, model_params(self.cfg), self.cfg.seed)
 
     def context(self, tables, cutoff) -> FeatureContext:
-        "The candidate and feature context of `cutoff` (with the two-tower source when enabled and available)."
-        return FeatureContext(tables, cutoff, self.cp, self._two_tower(tables, cutoff))
+        "The candidate and feature context of `cutoff`, with the two-tower source when a model was fitted."
+        tt = None
+        if self.two_tower is not None:
+            from hm_recsys.index import TwoTowerRecommender; from hm_recsys.model import model_params
+            tt = TwoTowerRecommender(model_params(self.cfg), self.cfg.seed, fitted=self.two_tower).fit(tables, cutoff)
+        return FeatureContext(tables, cutoff, self.cp, tt)
 
     def windows(self, cutoff) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 2 windows."
@@ -121,6 +128,7 @@ class Ranker(Recommender):
     def fit(self, tables, cutoff) -> Ranker:
         cutoff, p = pd.Timestamp(cutoff), self.p
         tables = replace(tables, transactions=history(tables.transactions, cutoff))
+        self.two_tower = self._fit_two_tower(tables, self.windows(cutoff)[-1][0])  # once, before the earliest window
         x = self.training_table(tables, cutoff)
         self.features = [c for c in feature_columns(x) if c != 'query']
         params = dict(objective=p['objective'], learning_rate=p['learning_rate'], num_leaves=p['num_leaves'],
@@ -155,3 +163,13 @@ class Ranker(Recommender):
         grid = np.full((len(u), k), -1, 'int32')
         grid[np.searchsorted(u, sc[top]), rank[top]] = s.article_idx.to_numpy()[top]
         return merge_lists(grid[row], self.fill.recommend(c, 2 * k), k=k)
+
+# %% ../nbs/05c_ranker.ipynb #c022
+def save_choice(cfg: Config, settings: dict, validation: dict):
+    "Store the ranker settings chosen on the validation window (and the validation MAP@12 of each candidate)."
+    return write_json({'settings': settings, 'validation_map@12': validation}, cfg.artifacts_dir/'ranker.json')
+
+def chosen_settings(cfg: Config) -> dict:
+    "The settings `save_choice` stored for `cfg` ({} before 05c_ranker has run)."
+    path = cfg.artifacts_dir/'ranker.json'
+    return json.loads(path.read_text())['settings'] if path.exists() else {}

@@ -57,3 +57,11 @@ def test_default_windows(run):
     cut = tables.split.test_start
     assert len(Ranker(cfg).windows(cut)) == 2                                   # weekly windows: at least two
     assert len(Ranker(replace(cfg, test_days=1)).windows(cut)) == 5             # daily windows: 5 days of labels
+
+def test_two_tower_source(run):
+    "With `two_tower`, one model fitted before the earliest window feeds a source and its scores."
+    cfg, tables = run
+    cut = tables.split.test_start
+    r = Ranker(cfg, two_tower=True, **FAST).fit(tables, cut)
+    assert r.two_tower is not None and 'two_tower_rank' in r.features and 'two_tower_score' in r.features
+    assert r.recommend(buyers(tables, cut, tables.split.test_end)).shape[1] == 12
