@@ -140,8 +140,9 @@ class BlendRecommender(Recommender):
         tt_a = self.tt.index.search(q_, min(kc, len(self.pop)))[1]
         cand = np.concatenate([rep_a, tt_a, np.broadcast_to(self.pop_top, (len(c), len(self.pop_top)))], 1).astype('int64')
         rep = np.concatenate([rep_s + q['blend_rep_bonus'] * (rep_a >= 0), np.zeros((len(c), cand.shape[1] - kc))], 1)
-        cos = np.einsum('nd,nkd->nk', u, self.tt.emb[cand.clip(0)])
-        s = rep + q['blend_tt'] * cos + q['blend_pop'] * self.pop[cand.clip(0)]
+        cos, pop = np.einsum('nd,nkd->nk', u, self.tt.emb[cand.clip(0)]), self.pop[cand.clip(0)]
+        warm = (rep_a >= 0).any(1, keepdims=True)
+        s = rep + np.where(warm, q['blend_tt'] * cos + q['blend_pop'] * pop, pop)
         return cand, np.where((cand >= 0) & first_occurrence(cand), s, -np.inf)
 
     def recommend(self, customer_idx, k=12) -> np.ndarray:
