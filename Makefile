@@ -22,11 +22,12 @@ RAW_FILES := $(if $(filter synthetic,$(SOURCE)),$(RAW)/transactions_train.csv,$(
 LIB := $(wildcard hm_recsys/*.py)
 
 # papermill writes a failed run's notebook too: write to a temporary name, rename on success.
+# The output is always $(R)/<notebook>: never a data file, even for a rule with several targets.
 define run_nb
-@mkdir -p $(dir $@)
+@mkdir -p $(R)
 $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
-  -p params $(abspath $(P)) $(if $(DATA),-p data_dir $(abspath $(DATA))) $< $@.tmp.ipynb
-@mv $@.tmp.ipynb $@
+  -p params $(abspath $(P)) $(if $(DATA),-p data_dir $(abspath $(DATA))) $< $(R)/$(notdir $<).tmp.ipynb
+@mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
 endef
 
 NBS := 00_config 00_data 01_eda 02_etl 03_features 04_model 05_index 05b_candidates 05c_ranker 06_evaluation 07_serving
@@ -62,8 +63,10 @@ pipeline: $(REPORTS)
 real-sample: ## Run the pipeline on ../shared/data/hm-real-sample into reports/real-sample/
 	$(MAKE) --no-print-directory all PARAMS=real-sample
 
+ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's data folder is only ever read
 $(R)/00a_synthetic.ipynb $(RAW)/transactions_train.csv &: nbs/00a_synthetic.ipynb $(P) $(LIB) | $(STAMP)
 	$(run_nb)
+endif
 $(R)/00_config.ipynb: nbs/00_config.ipynb $(P) $(LIB) | $(STAMP)
 	$(run_nb)
 $(R)/00_data.ipynb: nbs/00_data.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)

@@ -35,3 +35,13 @@ def test_kaggle_params_need_a_data_folder(monkeypatch):
     monkeypatch.delenv('HM_DATA_DIR', raising=False)
     with pytest.raises(ValueError, match='make all DATA='): load_config('kaggle')
     assert load_config('kaggle', data_dir='/somewhere').raw_dir == Path('/somewhere')
+
+def test_pipeline_never_writes_into_a_data_folder(tmp_path):
+    "`make all DATA=...` only reads the user's files: every output of the pipeline lands in the reports folder."
+    import subprocess
+    for name in ('articles.csv', 'customers.csv', 'transactions_train.csv'): (tmp_path/name).write_text('x\n')
+    plan = subprocess.run(['make', '-n', '-B', 'pipeline', f'DATA={tmp_path}'], cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+    moves = [l.split()[-1] for l in plan.splitlines() if l.startswith('mv ')]
+    assert moves and all(m.startswith('reports/kaggle/') for m in moves), moves
+    assert str(tmp_path) not in ' '.join(l for l in plan.splitlines() if l.startswith('mv '))
