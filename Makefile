@@ -67,28 +67,17 @@ ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's 
 $(R)/00a_synthetic.ipynb $(RAW)/transactions_train.csv &: nbs/00a_synthetic.ipynb $(P) $(LIB) | $(STAMP)
 	$(run_nb)
 endif
-$(R)/00_config.ipynb: nbs/00_config.ipynb $(P) $(LIB) | $(STAMP)
+# Every executed notebook: its source, the params and the package; then what each one reads.
+$(filter-out $(R)/00a_synthetic.ipynb,$(REPORTS)): $(R)/%.ipynb: nbs/%.ipynb $(P) $(LIB) | $(STAMP)
 	$(run_nb)
-$(R)/00_data.ipynb: nbs/00_data.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
-	$(run_nb)
-$(R)/01_eda.ipynb: nbs/01_eda.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
-	$(run_nb)
-$(R)/02_etl.ipynb: nbs/02_etl.ipynb $(RAW_FILES) $(P) $(LIB) | $(STAMP)
-	$(run_nb)
-$(R)/03_features.ipynb: nbs/03_features.ipynb $(R)/02_etl.ipynb $(P) $(LIB)
-	$(run_nb)
-$(R)/04_model.ipynb: nbs/04_model.ipynb $(R)/03_features.ipynb $(P) $(LIB)
-	$(run_nb)
-$(R)/05_index.ipynb: nbs/05_index.ipynb $(R)/04_model.ipynb $(P) $(LIB)
-	$(run_nb)
-$(R)/05b_candidates.ipynb: nbs/05b_candidates.ipynb $(R)/05_index.ipynb $(P) $(LIB)
-	$(run_nb)
-$(R)/05c_ranker.ipynb: nbs/05c_ranker.ipynb $(R)/05b_candidates.ipynb $(P) $(LIB)
-	$(run_nb)
-$(R)/06_evaluation.ipynb: nbs/06_evaluation.ipynb $(R)/05c_ranker.ipynb $(P) $(LIB)
-	$(run_nb)
-$(R)/07_serving.ipynb: nbs/07_serving.ipynb $(R)/06_evaluation.ipynb $(P) $(LIB)
-	$(run_nb)
+$(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb: $(RAW_FILES)
+$(R)/03_features.ipynb: $(R)/02_etl.ipynb
+$(R)/04_model.ipynb: $(R)/03_features.ipynb
+$(R)/05_index.ipynb: $(R)/04_model.ipynb
+$(R)/05b_candidates.ipynb: $(R)/05_index.ipynb
+$(R)/05c_ranker.ipynb: $(R)/05b_candidates.ipynb
+$(R)/06_evaluation.ipynb: $(R)/05c_ranker.ipynb
+$(R)/07_serving.ipynb: $(R)/06_evaluation.ipynb
 
 test: $(STAMP) ## Check the export, run every notebook on tiny data (nbdev-test), then pytest
 	$(BIN)/nbdev-export
