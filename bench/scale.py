@@ -126,7 +126,9 @@ def main():
            'ok': all(r['ok'] for r in results)}
     res['meets_targets'] = res['ok'] and res['total_minutes'] <= TARGETS['total_minutes'] and res['peak_rss_gb'] <= TARGETS['peak_rss_gb']
     print(json.dumps({k: res[k] for k in ('preset', 'total_minutes', 'peak_rss_gb', 'ok', 'meets_targets')}))
-    if a.out: Path(a.out).parent.mkdir(parents=True, exist_ok=True); Path(a.out).write_text(json.dumps(res, indent=2, default=str) + '\n')
+    if a.out:
+        from hm_recsys.config import write_json
+        write_json(res, Path(a.out))
     if not res['ok']: sys.exit(1)
 
 if __name__ == '__main__': main()

@@ -218,12 +218,13 @@ def customer_embeddings(model: TwoTower, customer_idx, hist: History, day, batch
         out.append(model.customers(_tensor(c[i:i + batch], dev), _tensor(ha, dev), _tensor(hw, dev)).cpu().numpy())
     return np.concatenate(out)
 
-def recall_at_k(model: TwoTower, tables, start, end, k: int = 100) -> float:
+def recall_at_k(model: TwoTower, tables, start, end, k: int = 100, batch: int = 4096) -> float:
     "Mean share of each buyer's distinct articles of [start, end) in its top `k` (exact search over the catalogue)."
     tx = tables.transactions; w = tx[(tx.t_dat >= start) & (tx.t_dat < end)]
     truth = w.groupby('customer_idx').article_idx.unique()
     u = customer_embeddings(model, truth.index.to_numpy(), History.from_tx(history(tx, start)), start)
-    top = torch.topk(torch.as_tensor(u) @ torch.as_tensor(article_embeddings(model)).T, k).indices.numpy()
+    a = torch.as_tensor(article_embeddings(model)).T  # `batch` customers at a time: memory stays batch x catalogue
+    top = np.concatenate([torch.topk(torch.as_tensor(u[i:i + batch]) @ a, k).indices.numpy() for i in range(0, len(u), batch)])
     return float(np.mean([np.isin(t, r).mean() for r, t in zip(top, truth.to_numpy())]))
 
 # %% ../nbs/04_model.ipynb #c034

@@ -621,7 +621,7 @@ def create_app(service: HMRecommender | None = None, ui: bool = True, threads: i
         return svc.health()
 
     @app.post('/recommend', response_model=Recommendations, responses={422: {'description': 'bad input, with a readable `detail`'}})
-    def post_recommend(req: RecommendRequest):
+    async def post_recommend(req: RecommendRequest):
         "The top_k articles for a customer, with scores, reasons, the strategy and the cold_start flag."
         return Response(orjson.dumps(svc.recommend(req.customer_id, req.top_k)), media_type='application/json')  # no re-validation
 
