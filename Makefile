@@ -36,7 +36,7 @@ NBS := 00a_synthetic $(NBS)
 endif
 REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
 
-.PHONY: help setup all pipeline test test-notebooks test-py export clean-nbs lab real-sample demo serve docs readme bench bench-scale clean
+.PHONY: help setup all pipeline test test-notebooks test-py export clean-nbs lab real-sample demo screenshot serve docs readme bench bench-scale clean
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
@@ -92,6 +92,9 @@ test-py: $(STAMP)
 
 demo: $(STAMP) ## Start the Gradio demo on 127.0.0.1:7860 (the registry of PARAMS, built by make all)
 	$(BIN)/python -m hm_recsys.serving --params $(PARAMS) --demo
+
+screenshot: $(STAMP) ## Retake reports/figures/demo.png: the browser test with the screenshot kept (needs Chromium)
+	HM_DEMO_PNG=$(CURDIR)/reports/figures/demo.png $(BIN)/pytest -q tests/test_serving.py -k browser
 
 serve: $(STAMP) ## Start the HTTP API (/health, /recommend, /purchases, /docs) with the demo at /
 	$(BIN)/python -m hm_recsys.serving --params $(PARAMS)

@@ -193,10 +193,11 @@ def server(data):
     srv.should_exit = True; t.join(10)
 
 @pytest.mark.skipif(not CHROMIUM, reason='Chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test')
-def test_browser(server, ids):
-    "Open the app, pick a warm customer, see profile, history and 12 cards; a cold one gets the badge; save reports/figures/demo.png."
+def test_browser(server, ids, tmp_path):
+    """Open the app, pick a warm customer, see profile, history and 12 cards; a cold one gets the badge; take a screenshot:
+    into $HM_DEMO_PNG when set (`make screenshot` sets reports/figures/demo.png), else a temporary file."""
     sync_playwright = pytest.importorskip('playwright.sync_api', reason='pip install playwright').sync_playwright
-    out = ROOT/'reports'/'figures'/'demo.png'; out.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(os.environ.get('HM_DEMO_PNG') or tmp_path/'demo.png'); out.parent.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
                                                                '--disable-component-update', '--disable-sync', '--no-first-run'])
