@@ -23,6 +23,7 @@ DEFAULTS = dict(
     customer_buckets=65536, code_buckets=32768, price_bands=10,  # hashed customer ids / product codes, price quantiles
     history_len=10, history_half_life=30.,     # purchases pooled by the customer tower, their half-life in days
     train_days=56, pos_half_life=28.,          # training window (recent days) and the half-life of positive weights
+    basket_context=True,                       # a training pair's customer tower also pools the rest of its basket
     temperature=0.07, batch_size=1024, extra_negatives=512, lr=3e-3, id_dropout=0.2,
     max_epochs=5, patience=1,                  # early stopping on validation Recall@100
     epochs=0,                                  # > 0: skip the tuning, train this many epochs
@@ -82,15 +83,20 @@ class History:
         o = np.lexsort((tx.article_idx.to_numpy(), key))
         return cls(key[o], tx.article_idx.to_numpy('int64')[o])
 
-    def before(self, customer, day, length: int, half_life: float) -> tuple[np.ndarray, np.ndarray]:
-        "(articles, weights), each (n, `length`): the last purchases of `customer` before `day` (-1 / 0 padded)."
+    def window(self, customer, day, length: int) -> tuple[np.ndarray, np.ndarray]:
+        "(articles, day numbers), each (n, `length`): the last `length` purchases of `customer` before `day`, -1 padded."
         c = np.asarray(customer, 'int64'); d = np.broadcast_to(np.asarray(day, 'int64'), c.shape)
         start, end = np.searchsorted(self.key, c * _K), np.searchsorted(self.key, c * _K + d)
         idx = end[:, None] - length + np.arange(length)
-        ok = (idx >= start[:, None]) & (len(self.key) > 0); idx = idx.clip(0, max(len(self.key) - 1, 0))
-        k = self.key[idx] if len(self.key) else np.zeros_like(idx)
-        w = np.where(ok, np.exp(-math.log(2) * (d[:, None] - k % _K) / half_life), 0.)
-        art = np.where(ok, self.article[idx] if len(self.key) else -1, -1)
+        if not len(self.key): return np.full(idx.shape, -1), np.full(idx.shape, -1)
+        ok = idx >= start[:, None]; idx = idx.clip(0, len(self.key) - 1)
+        return np.where(ok, self.article[idx], -1), np.where(ok, self.key[idx] % _K, -1)
+
+    def before(self, customer, day, length: int, half_life: float) -> tuple[np.ndarray, np.ndarray]:
+        "(articles, weights), each (n, `length`): the `window`, weights halving every `half_life` days before `day`, summing to 1."
+        art, days = self.window(customer, day, length)
+        d = np.broadcast_to(np.asarray(day, 'int64'), art.shape[:1])[:, None]
+        w = np.where(art >= 0, np.exp(-math.log(2) * (d - days) / half_life), 0.)
         return art, (w / np.maximum(w.sum(1, keepdims=True), 1e-12)).astype('float32')
 
 # %% ../nbs/04_model.ipynb #c020
@@ -143,16 +149,19 @@ class Pairs:
     "Positive pairs (event, article, weight) and, per event (customer-day), the customer and its purchase history."
     event: np.ndarray; article: np.ndarray; weight: np.ndarray
     customer: np.ndarray; hist_art: np.ndarray; hist_w: np.ndarray
+    hist_same: np.ndarray | None = None  # with `basket_context`: which history entries are of the event's own day
     def __len__(self): return len(self.article)
 
 def training_pairs(tx: pd.DataFrame, cutoff, p: dict) -> Pairs:
-    "The positive pairs of the `train_days` days before `cutoff`, with each buyer's history before the purchase day."
+    "The positive pairs of the `train_days` days before `cutoff`, with each buyer's history before the purchase day (to its end with `basket_context`)."
     h = history(tx, cutoff, p['train_days'])
     d, cut = day_number(h.t_dat), day_number(pd.Timestamp(cutoff))
     keys, event = np.unique(h.customer_idx.to_numpy('int64') * _K + d, return_inverse=True)
-    ha, hw = History.from_tx(history(tx, cutoff)).before(keys // _K, keys % _K, p['history_len'], p['history_half_life'])
+    c, day, basket, hist = keys // _K, keys % _K, p['basket_context'], History.from_tx(history(tx, cutoff))
+    ha, hw = hist.before(c, day + basket, p['history_len'], p['history_half_life'])
+    same = hist.window(c, day + basket, p['history_len'])[1] == day[:, None] if basket else None
     w = np.exp2(-(cut - 1 - d) / p['pos_half_life']).astype('float32')
-    return Pairs(event, h.article_idx.to_numpy('int64'), w, keys // _K, ha, hw)
+    return Pairs(event, h.article_idx.to_numpy('int64'), w, c, ha, hw, same)
 
 # %% ../nbs/04_model.ipynb #c026
 def _tensor(x, dev): return torch.as_tensor(x, device=dev)
@@ -160,7 +169,11 @@ def _tensor(x, dev): return torch.as_tensor(x, device=dev)
 def sampled_softmax_loss(model: TwoTower, pairs: Pairs, rows: np.ndarray, logq: torch.Tensor, p: dict) -> torch.Tensor:
     "Weighted sampled-softmax loss of the pairs `rows`: in-batch + uniform negatives, logQ-corrected, accidental hits masked."
     dev = logq.device; ev = pairs.event[rows]; a = _tensor(pairs.article[rows], dev); n = len(rows)
-    u = model.customers(_tensor(pairs.customer[ev], dev), _tensor(pairs.hist_art[ev], dev), _tensor(pairs.hist_w[ev], dev))
+    ha, hw = pairs.hist_art[ev], pairs.hist_w[ev]
+    if pairs.hist_same is not None:  # basket context: pool the basket's other articles, not the one to predict
+        hw = np.where(pairs.hist_same[ev] & (ha == pairs.article[rows][:, None]), 0, hw)
+        hw = hw / np.maximum(hw.sum(1, keepdims=True), 1e-12)
+    u = model.customers(_tensor(pairs.customer[ev], dev), _tensor(ha, dev), _tensor(hw, dev))
     cand = torch.cat([a, torch.randint(len(logq), (p['extra_negatives'],), device=dev)])
     logits = u @ model.articles(cand, p['id_dropout']).T / p['temperature'] - logq[cand]
     e = _tensor(ev, dev)
