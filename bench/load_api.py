@@ -115,7 +115,7 @@ def main():
     ap.add_argument('--out', default='', help='write the figures as JSON here')
     a = ap.parse_args()
     cfg = load_config(a.params); reg = Path(a.registry) if a.registry else registry_dir(cfg)
-    svc = HMRecommender.load(reg, cfg.processed_dir); ids = customer_mix(svc)
+    svc = HMRecommender.load(reg); ids = customer_mix(svc)
     port = free_port(); url = f'http://127.0.0.1:{port}'
     server = subprocess.Popen([sys.executable, '-m', 'hm_recsys.serving', '--params', a.params, '--registry', str(reg),
                                '--port', str(port)], cwd=ROOT)

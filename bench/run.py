@@ -125,7 +125,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--only', default='quality,retrieval,serving,scale', help='sections to (re)run; others are kept from bench.json')
     ap.add_argument('--serving-params', default='default', help='params whose registry the API serves')
-    ap.add_argument('--seconds', type=float, default=20); ap.add_argument('--clients', type=int, default=32)
+    ap.add_argument('--seconds', type=float, default=30); ap.add_argument('--clients', type=int, default=32)
     ap.add_argument('--vectors', type=int, default=105_542); ap.add_argument('--queries', type=int, default=2000)
     ap.add_argument('--out', default=str(REPORTS))
     a = ap.parse_args()

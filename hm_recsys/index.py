@@ -18,9 +18,9 @@ from .model import (History, TwoTower, article_embeddings, customer_embeddings, 
                              with_meta)
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'REGISTRY_FILES', 'build_index', 'brute_force_topk', 'same_topk', 'benchmark', 'TwoTowerRecommender',
-           'repurchase_scores', 'BlendRecommender', 'git_commit', 'data_fingerprint', 'save_registry', 'Registry',
-           'load_registry']
+__all__ = ['FORMAT_VERSION', 'REGISTRY_ARTICLE_COLS', 'REGISTRY_FILES', 'build_index', 'brute_force_topk', 'same_topk',
+           'benchmark', 'TwoTowerRecommender', 'repurchase_scores', 'BlendRecommender', 'git_commit',
+           'data_fingerprint', 'save_registry', 'Registry', 'load_registry']
 
 # %% ../nbs/05_index.ipynb #c007
 def build_index(emb: np.ndarray, kind: str = 'flat', nlist: int | None = None, nprobe: int = 32, m: int = 32,
@@ -151,7 +151,8 @@ class BlendRecommender(Recommender):
         return np.where(np.isfinite(np.take_along_axis(s, o, 1)), np.take_along_axis(cand, o, 1), -1).astype('int32')
 
 # %% ../nbs/05_index.ipynb #c020
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the catalogue fields, last prices and purchase counts are in the registry
+REGISTRY_ARTICLE_COLS = ('article_idx', 'article_id', 'pop_bias', 'name', 'product_type', 'colour', 'price')
 REGISTRY_FILES = ('metadata.json', 'weights.pt', 'articles.faiss', 'articles.parquet', 'customers.parquet',
                   'purchases.parquet', 'pop_decayed.parquet', 'pop_age.parquet')
 
@@ -174,6 +175,11 @@ def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict |
     h = history(tables.transactions, cutoff)
     last = h.sort_values(['customer_idx', 't_dat', 'article_idx']).groupby('customer_idx').tail(max(model.params['history_len'], 50))
     pop = popularity_tables(tables.customers, tables.transactions, cutoff, cfg.pop_days)
+    n, m = len(tables.articles), len(tables.customers)
+    arts = tables.articles.assign(pop_bias=rec.bias, price=h.groupby('article_idx').price.last().reindex(range(n)).to_numpy())  # rows in day order
+    arts = arts.rename(columns={'prod_name': 'name', 'product_type_name': 'product_type', 'colour_group_name': 'colour'})
+    customers = tables.customers.assign(purchases=np.bincount(h.customer_idx, weights=h.quantity, minlength=m).astype('int64'),
+                                        last_purchase=h.groupby('customer_idx').t_dat.max().reindex(range(m)).to_numpy())
     meta = dict(format_version=FORMAT_VERSION, created=pd.Timestamp.now(tz='UTC').isoformat(), dataset=cfg.dataset,
                 data_fingerprint=data_fingerprint(cfg), git_commit=git_commit(cfg.root), cutoff=str(cutoff.date()),
                 model_cutoff=model.cutoff, spec=model.spec, params=model.params, seed=rec.seed, pop_days=cfg.pop_days,
@@ -182,8 +188,8 @@ def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict |
         tmp.mkdir()
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp/'weights.pt')
         faiss.write_index(build_index(rec.emb), str(tmp/'articles.faiss'))  # the towers' vectors; the bias is a column
-        tables.articles[['article_idx', 'article_id']].assign(pop_bias=rec.bias).to_parquet(tmp/'articles.parquet', index=False)
-        tables.customers.to_parquet(tmp/'customers.parquet', index=False)
+        arts[list(REGISTRY_ARTICLE_COLS)].to_parquet(tmp/'articles.parquet', index=False)
+        customers.to_parquet(tmp/'customers.parquet', index=False)
         last[['customer_idx', 't_dat', 'article_idx', 'quantity']].to_parquet(tmp/'purchases.parquet', index=False)
         pop['decayed'].to_parquet(tmp/'pop_decayed.parquet', index=False); pop['age'].to_parquet(tmp/'pop_age.parquet', index=False)
         write_json(meta, tmp/'metadata.json')

@@ -23,7 +23,8 @@ DEFAULTS = dict(
     customer_buckets=65536, code_buckets=32768, price_bands=10,  # hashed customer ids / product codes, price quantiles
     history_len=10, history_half_life=30.,     # purchases pooled by the customer tower, their half-life in days
     train_days=56, pos_half_life=28.,          # training window (recent days) and the half-life of positive weights
-    basket_context=True,                       # a training pair's customer tower also pools the rest of its basket
+    basket_context=True, basket_dropout=0.5,   # a training pair's customer tower also pools the rest of its basket,
+                                               # except in this share of the rows (which see only the days before)
     temperature=0.07, batch_size=1024, extra_negatives=512, lr=3e-3, id_dropout=0.2,
     max_epochs=5, patience=1,                  # early stopping on validation Recall@100
     epochs=0,                                  # > 0: skip the tuning, train this many epochs
@@ -171,7 +172,8 @@ def sampled_softmax_loss(model: TwoTower, pairs: Pairs, rows: np.ndarray, logq: 
     dev = logq.device; ev = pairs.event[rows]; a = _tensor(pairs.article[rows], dev); n = len(rows)
     ha, hw = pairs.hist_art[ev], pairs.hist_w[ev]
     if pairs.hist_same is not None:  # basket context: pool the basket's other articles, not the one to predict
-        hw = np.where(pairs.hist_same[ev] & (ha == pairs.article[rows][:, None]), 0, hw)
+        drop = (torch.rand(n) < p['basket_dropout']).numpy()[:, None]  # these rows: no basket, as a customer seen at serving time
+        hw = np.where(pairs.hist_same[ev] & ((ha == pairs.article[rows][:, None]) | drop), 0, hw)
         hw = hw / np.maximum(hw.sum(1, keepdims=True), 1e-12)
     u = model.customers(_tensor(pairs.customer[ev], dev), _tensor(ha, dev), _tensor(hw, dev))
     cand = torch.cat([a, torch.randint(len(logq), (p['extra_negatives'],), device=dev)])

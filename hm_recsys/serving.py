@@ -26,7 +26,7 @@ import torch
 from .config import Config, load_config
 from .etl import run_etl
 from .features import AGE_EDGES, age_bucket, days_before
-from .index import REGISTRY_FILES, TwoTowerRecommender, load_registry, save_registry
+from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, save_registry
 from .model import History, TwoTower, article_embeddings, day_number, model_params
 
 # %% auto #0
@@ -218,9 +218,9 @@ class HMRecommender:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, registry_dir: str | Path, processed_dir: str | Path | None = None, images_dir: str | Path | None = None) -> HMRecommender:
+    def load(cls, registry_dir: str | Path, images_dir: str | Path | None = None) -> HMRecommender:
         "The service of the registry in `registry_dir` (see `serving_data`)."
-        return cls(serving_data(registry_dir, processed_dir), images_dir)
+        return cls(serving_data(registry_dir), images_dir)
 
     def __repr__(self):
         return f"HMRecommender({self.version}, articles={len(self._rows):,}, customers={len(self._customer):,}, cutoff={self.day})"
@@ -250,17 +250,16 @@ def registry_dir(cfg: Config) -> Path:
     "Where `05_index` saves the registry of `cfg`."
     return cfg.artifacts_dir/'registry'
 
-def _fingerprint(path: Path, name: str) -> str | None:
-    "The data fingerprint recorded in a registry's metadata.json or a processed folder's meta.json."
-    f = path/name
-    if not f.exists(): return None
-    meta = json.loads(f.read_text())
-    return meta.get('data_fingerprint') or meta.get('key', {}).get('fingerprint')
+def _meta(path: Path, name: str) -> dict:
+    "A registry's metadata.json or a processed folder's meta.json ({} when absent)."
+    return json.loads((path/name).read_text()) if (path/name).exists() else {}
 
 def ensure_registry(cfg: Config, **model_overrides) -> Path:
-    "The registry of `cfg`; when a file is missing or it was built from other data, fit the two-tower model and save it (as `05_index` does)."
+    "The registry of `cfg`; when a file is missing, it is of another format or built from other data, fit the two-tower model and save it (as `05_index` does)."
     path, tables = registry_dir(cfg), run_etl(cfg)
-    if all((path/f).exists() for f in REGISTRY_FILES) and _fingerprint(path, 'metadata.json') == _fingerprint(cfg.processed_dir, 'meta.json'):
+    meta = _meta(path, 'metadata.json')
+    if (all((path/f).exists() for f in REGISTRY_FILES) and meta.get('format_version') == FORMAT_VERSION
+            and meta.get('data_fingerprint') == _meta(cfg.processed_dir, 'meta.json').get('key', {}).get('fingerprint')):
         return path
     rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed).fit(tables, tables.split.test_start)
     return save_registry(cfg, tables, rec)
@@ -292,37 +291,18 @@ def _latest_first(purchases: pd.DataFrame, n_customers: int, cutoff) -> tuple[np
     ptr = np.searchsorted(p.customer_idx.to_numpy(), np.arange(n_customers + 1))
     return ptr, p.article_idx.to_numpy('int64'), days_before(p.t_dat, cutoff).astype('int64')
 
-def serving_data(path: str | Path, processed_dir: str | Path | None = None) -> ServingData:
-    "`ServingData` of the registry in `path`, with catalogue fields, prices and purchase counts from `processed_dir`."
+def serving_data(path: str | Path) -> ServingData:
+    "`ServingData` of the registry in `path` (which holds everything the service reads)."
     reg = load_registry(path); meta = dict(reg.metadata); cutoff = pd.Timestamp(meta['cutoff'])
-    processed = Path(processed_dir or Path(path).resolve().parents[2]/'data'/meta['dataset']/'processed')
-    try:
-        arts = pd.read_parquet(processed/'articles.parquet', columns=['article_id', 'prod_name', 'product_type_name', 'colour_group_name'])
-        tx = pd.read_parquet(processed/'transactions.parquet', columns=['t_dat', 'customer_idx', 'article_idx', 'price', 'quantity'],
-                             filters=[('t_dat', '<', cutoff)])
-    except FileNotFoundError as e:
-        raise FileNotFoundError(f"{e.filename}: the registry {path} names articles by id only; serving reads their names, types, "
-                                f"colours and prices from the processed tables of data set {meta['dataset']!r}. Run the ETL "
-                                "(`make all`) or pass processed_dir (`--params`).") from None
-    if (_fingerprint(processed, 'meta.json') != meta.get('data_fingerprint')
-            or not arts.article_id.astype(str).reset_index(drop=True).equals(reg.articles.article_id.astype(str))):
-        raise ValueError(f"The registry {path} was built from other data than the processed tables in {processed} (data "
-                         f"fingerprints {meta.get('data_fingerprint')} and {_fingerprint(processed, 'meta.json')}): rebuild the "
-                         "registry (05_index, `make all`, or ensure_registry) or point to the matching processed tables.")
-    n, m = len(arts), len(reg.customers)
-    c = reg.customers
-    units = np.bincount(tx.customer_idx, weights=tx.quantity, minlength=m).astype('int64')
-    last = tx.groupby('customer_idx').t_dat.max().reindex(range(m))
+    c, a, m = reg.customers, reg.articles, len(reg.customers)
     bucket = age_bucket(c.age.to_numpy())
     as_str = lambda s: s.astype('object').where(s.notna(), None)
     customers = pd.DataFrame({'customer_id': c.customer_id.astype(str).to_numpy(), 'age': c.age.to_numpy('float64'),
                               'age_group': [age_group(b) for b in bucket], 'club_member_status': as_str(c.club_member_status),
-                              'fashion_news_frequency': as_str(c.fashion_news_frequency), 'purchases': units,
-                              'last_purchase': [None if pd.isna(d) else str(d.date()) for d in last]})
-    price = tx.groupby('article_idx').price.last().reindex(range(n)).to_numpy('float64')  # rows are in day order
-    articles = pd.DataFrame({'article_id': arts.article_id.astype(str).to_numpy(), 'name': arts.prod_name.astype(str).to_numpy(),
-                             'product_type': arts.product_type_name.astype(str).to_numpy(),
-                             'colour': arts.colour_group_name.astype(str).to_numpy(), 'price': price})
+                              'fashion_news_frequency': as_str(c.fashion_news_frequency), 'purchases': c.purchases.to_numpy('int64'),
+                              'last_purchase': [None if pd.isna(d) else str(d.date()) for d in c.last_purchase]})
+    articles = pd.DataFrame({'article_id': a.article_id.astype(str).to_numpy(), 'price': a.price.to_numpy('float64'),
+                             **{k: a[k].astype(str).to_numpy() for k in ('name', 'product_type', 'colour')}})
     ranked = lambda t: (t.article_idx.to_numpy('int64'), t.score.to_numpy('float64'))
     stamp = pd.Timestamp(meta['created']).strftime('%Y%m%dT%H%M%SZ')
     meta.setdefault('model_version', f"two_tower-{meta['dataset']}-{meta['cutoff']}-{stamp}")
@@ -639,7 +619,7 @@ def serve(params: str = 'default', port: int = 7860, host: str = '127.0.0.1', re
           demo: bool = False, share: bool = False):
     "Load the registry once, then serve the API with the app at `/` (or, with `demo`, the Gradio app alone)."
     cfg = load_config(params)
-    svc = use_service(HMRecommender.load(registry or registry_dir(cfg), cfg.processed_dir, images or None))
+    svc = use_service(HMRecommender.load(registry or registry_dir(cfg), images or None))
     torch.set_num_threads(1)  # one request per thread: no intra-op threads fighting over the cores
     print(f'{svc}', flush=True)
     if demo:

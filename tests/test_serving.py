@@ -235,11 +235,13 @@ def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
     px = S.article_picture(card.article_id, card.product_type, card.colour, str(tmp_path)).getpixel((5, 5))
     assert max(abs(a - b) for a, b in zip(px, (1, 2, 3))) <= 4  # JPEG
 
-def test_registry_and_tables_must_match(registry, tmp_path):
-    "A registry served with the processed tables of other data is refused with the fix."
+def test_registry_serves_alone(registry, data, tmp_path):
+    "A registry copied away from the project (no processed tables beside it) serves the same; another format version is refused."
     import json
-    other = tmp_path/'processed'; shutil.copytree(registry.parents[2]/'data'/'tiny'/'processed', other)
-    meta = json.loads((other/'meta.json').read_text()); meta['key']['fingerprint'] = 'other'
-    (other/'meta.json').write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match='was built from other data'): S.serving_data(registry, other)
-    with pytest.raises(FileNotFoundError, match='Run the ETL'): S.serving_data(registry, tmp_path/'nowhere')
+    alone = tmp_path/'registry'; shutil.copytree(registry, alone)
+    copy = S.serving_data(alone)
+    assert copy.articles.equals(data.articles) and copy.customers.equals(data.customers)
+    assert data.customers.purchases.sum() > 0 and data.articles.price.notna().any() and (data.articles.name != 'None').all()
+    meta = json.loads((alone/'metadata.json').read_text()); meta['format_version'] = 1
+    (alone/'metadata.json').write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match='format_version 1.*Rebuild'): S.serving_data(alone)
