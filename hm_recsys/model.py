@@ -203,7 +203,7 @@ def train(model: TwoTower, pairs: Pairs, p: dict, epochs: int, seed: int = 42, o
     scores = []
     for ep in range(1, epochs + 1):
         order = torch.randperm(len(pairs)).numpy()
-        bar = tqdm(range(0, len(order), p['batch_size']), desc=f'epoch {ep}/{epochs}', leave=False, mininterval=1)
+        bar = tqdm(range(0, len(order), p['batch_size']), desc=f'epoch {ep}/{epochs}', leave=False)
         for i in bar:
             loss = sampled_softmax_loss(model, pairs, order[i:i + p['batch_size']], lq, p)
             for o in opts: o.zero_grad()
