@@ -4,7 +4,7 @@ Stages, each in its own process so that its peak RSS is its own (`os.wait4`), re
   generate  the preset's three Kaggle files (`synthetic.ensure_synthetic`)
   etl       processed Parquet tables and the split (`etl.run_etl`)
   features  customer/article features and popularity tables at the test cutoff (`features.build_features`)
-  train     the two-tower model on the last `train_days` (84: 12 weeks) before the cutoff (`model.fit_two_tower`)
+  train     the two-tower model, 2 epochs on the last 12 weeks before the cutoff (`model.fit_two_tower`, no tuning)
   index     article embeddings, exact FAISS index and the registry (`index.TwoTowerRecommender`, `save_registry`)
   score     12 recommendations for every customer from the registry, and MAP@12 of the test week
 The run's data goes to data/scale-<preset>/ (removed first, so that nothing is cached), its params file too.
@@ -24,7 +24,7 @@ def params_file(preset: str, model: dict) -> Path:
     base = yaml.safe_load((ROOT/'params'/('tiny.yaml' if preset == 'tiny' else 'default.yaml')).read_text())
     p = {**{k: v for k, v in base.items() if k != 'model'}, 'dataset': f'scale-{preset}', 'preset': preset,
          'source': 'synthetic', 'reports_dir': f'data/scale-{preset}/reports',
-         'model': {**base.get('model', {}), 'train_days': 84, **model}}
+         'model': {**base.get('model', {}), 'train_days': 84, 'epochs': 2, **model}}
     path = ROOT/'data'/f'scale-{preset}'/'params.yaml'; path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(p, sort_keys=False)); return path
 
