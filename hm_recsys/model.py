@@ -23,7 +23,7 @@ DEFAULTS = dict(
     customer_buckets=65536, code_buckets=32768, price_bands=10,  # hashed customer ids / product codes, price quantiles
     history_len=10, history_half_life=30.,     # purchases pooled by the customer tower, their half-life in days
     train_days=56, pos_half_life=28.,          # training window (recent days) and the half-life of positive weights
-    basket_context=True, basket_dropout=0.5,   # a training pair's customer tower also pools the rest of its basket,
+    basket_context=True, basket_dropout=0.,    # a training pair's customer tower also pools the rest of its basket,
                                                # except in this share of the rows (which see only the days before)
     temperature=0.07, batch_size=1024, extra_negatives=512, lr=3e-3, id_dropout=0.2,
     max_epochs=5, patience=1,                  # early stopping on validation Recall@100
