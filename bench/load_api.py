@@ -14,7 +14,8 @@ import httpx, numpy as np, torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from hm_recsys.config import load_config
-from hm_recsys.serving import HMRecommender, registry_dir
+from hm_recsys.index import registry_dir
+from hm_recsys.serving import HMRecommender
 
 def free_port() -> int:
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]

@@ -67,9 +67,9 @@ def stage(name: str, params: Path) -> dict:
         return {'index_vectors': int(rec.index.ntotal), 'registry_mb': round(sum(f.stat().st_size for f in path.iterdir()) / 2**20, 1)}
     if name == 'score':
         from hm_recsys.evaluation import customer_metrics, window_truth
-        from hm_recsys.index import load_registry
+        from hm_recsys.index import load_registry, registry_dir
         from hm_recsys.model import customer_embeddings
-        reg = load_registry(cfg.artifacts_dir/'registry'); hist = reg.history()
+        reg = load_registry(registry_dir(cfg)); hist = reg.history()
         n, batch, t0 = len(tables.customers), 65536, time.perf_counter()
         preds = np.empty((n, 12), 'int32')
         for s in range(0, n, batch):

@@ -20,7 +20,7 @@ from .model import (History, TwoTower, article_embeddings, customer_embeddings, 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'REGISTRY_ARTICLE_COLS', 'REGISTRY_FILES', 'build_index', 'brute_force_topk', 'same_topk',
            'benchmark', 'TwoTowerRecommender', 'repurchase_scores', 'BlendRecommender', 'git_commit',
-           'data_fingerprint', 'save_registry', 'Registry', 'load_registry']
+           'data_fingerprint', 'registry_dir', 'save_registry', 'Registry', 'load_registry']
 
 # %% ../nbs/05_index.ipynb #c007
 def build_index(emb: np.ndarray, kind: str = 'flat', nlist: int | None = None, nprobe: int = 32, m: int = 32,
@@ -169,9 +169,13 @@ def data_fingerprint(cfg: Config) -> str:
     try: return fingerprint(cfg.raw_dir)
     except (OSError, ValueError): return 'unknown'
 
+def registry_dir(cfg: Config) -> Path:
+    "Where the registry of `cfg` lives."
+    return cfg.artifacts_dir/'registry'
+
 def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict | None = None, path: Path | None = None) -> Path:
-    "Write the fitted `rec` and its serving snapshots to `path` (default `cfg.artifacts_dir/'registry'`), atomically."
-    path, model, cutoff = Path(path or cfg.artifacts_dir/'registry'), rec.model, rec.cutoff
+    "Write the fitted `rec` and its serving snapshots to `path` (default `registry_dir(cfg)`), atomically."
+    path, model, cutoff = Path(path or registry_dir(cfg)), rec.model, rec.cutoff
     h = history(tables.transactions, cutoff)
     last = h.sort_values(['customer_idx', 't_dat', 'article_idx']).groupby('customer_idx').tail(max(model.params['history_len'], 50))
     pop = popularity_tables(tables.customers, tables.transactions, cutoff, cfg.pop_days)

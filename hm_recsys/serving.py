@@ -26,20 +26,20 @@ import torch
 from .config import Config, load_config
 from .etl import run_etl
 from .features import AGE_EDGES, age_bucket, days_before
-from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, save_registry
+from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry
 from .model import History, TwoTower, article_embeddings, day_number, model_params
 
 # %% auto #0
-__all__ = ['MAX_TOP_K', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'CSS', 'STRATEGIES', 'THEME',
-           'CID_EXAMPLE', 'CHECKS', 'InvalidInput', 'UnknownCustomer', 'check_customer_id', 'check_top_k',
-           'check_article_id', 'colour_rgb', 'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard',
-           'Recommendations', 'Profile', 'ServingData', 'HMRecommender', 'registry_dir', 'ensure_registry', 'age_group',
-           'tower_embedder', 'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase',
-           'profile_html', 'cards_html', 'gallery_items', 'show_customer', 'buy', 'build_demo', 'RecommendRequest',
-           'PurchaseRequest', 'create_app', 'serve', 'main']
+__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'CSS', 'STRATEGIES',
+           'THEME', 'CHECKS', 'InvalidInput', 'UnknownCustomer', 'check_customer_id', 'check_top_k', 'check_article_id',
+           'colour_rgb', 'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard', 'Recommendations',
+           'Profile', 'ServingData', 'HMRecommender', 'ensure_registry', 'age_group', 'tower_embedder', 'serving_data',
+           'use_service', 'get_service', 'recommend', 'record_purchase', 'profile_html', 'cards_html', 'gallery_items',
+           'show_customer', 'buy', 'build_demo', 'RecommendRequest', 'PurchaseRequest', 'create_app', 'serve', 'main']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
+CID_EXAMPLE = hashlib.sha256(b'a new customer').hexdigest()  # a well-formed id of nobody: the unknown example
 
 class InvalidInput(ValueError):
     "Bad input to the service; `field` names it, the message says what is wrong and what is expected."
@@ -216,6 +216,7 @@ class HMRecommender:
         self._recorded: dict[int, list[int]] = {}   # customer_idx -> article_idx recorded since loading, oldest first
         self._vectors: dict[int, tuple] = {}        # customer_idx -> (history length, the customer tower's vector)
         self._lock = threading.Lock()
+        faiss.omp_set_num_threads(1)  # a single query runs fastest on one core
 
     @classmethod
     def load(cls, registry_dir: str | Path, images_dir: str | Path | None = None) -> HMRecommender:
@@ -246,10 +247,6 @@ class HMRecommender:
                 np.concatenate([np.zeros(len(new), 'int64'), d.hist_days[a:b]]))
 
 # %% ../nbs/07_serving.ipynb #c022
-def registry_dir(cfg: Config) -> Path:
-    "Where `05_index` saves the registry of `cfg`."
-    return cfg.artifacts_dir/'registry'
-
 def _meta(path: Path, name: str) -> dict:
     "A registry's metadata.json or a processed folder's meta.json ({} when absent)."
     return json.loads((path/name).read_text()) if (path/name).exists() else {}
@@ -356,7 +353,6 @@ def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recomme
     if not len(arts): return self._fallback(cid, ci, k)
     u, d = self.vector(ci, arts, days), self.data
     arts, days = arts[:d.history_len], days[:d.history_len]  # the purchases the tower pooled
-    faiss.omp_set_num_threads(1)  # per thread: a single query runs fastest on one core; requests run on parallel threads
     scores, idx = d.index.search(u[None], k)
     ok = idx[0] >= 0
     idx, scores = idx[0][ok], scores[0][ok]
@@ -364,7 +360,8 @@ def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recomme
     cards = [self.card(int(i), score=round(float(s), 6), **_reason(self, int(arts[b]), days[b], int(i)))
              for i, s, b in zip(idx, scores, closest)]
     if len(cards) < k:  # a catalogue smaller than top_k: top up with popular articles
-        cards += [c for c in self._fallback(cid, ci, k).articles if c.article_id not in {x.article_id for x in cards}][:k - len(cards)]
+        have = {c.article_id for c in cards}
+        cards += [c for c in self._fallback(cid, ci, k).articles if c.article_id not in have][:k - len(cards)]
     return Recommendations(cid, cards, False, 'two_tower', self.version)
 
 # %% ../nbs/07_serving.ipynb #c032
@@ -422,7 +419,7 @@ def examples(self: HMRecommender, n: int = 3) -> list[tuple[str, str]]:
     age = lambda r: f"age {r.age:.0f}" if pd.notna(r.age) else 'age unknown'
     return ([(f"warm · {r.purchases} purchases · {age(r)}", r.customer_id) for r in warm.itertuples()] +
             [(f"cold · no purchase · {age(r)}", r.customer_id) for r in cold.itertuples()] +
-            [("unknown · new customer", hashlib.sha256(b'a new customer').hexdigest())])
+            [("unknown · new customer", CID_EXAMPLE)])
 
 # %% ../nbs/07_serving.ipynb #c038
 _service: HMRecommender | None = None
@@ -552,8 +549,6 @@ def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
 THEME = 'soft'
 
 # %% ../nbs/07_serving.ipynb #c047
-CID_EXAMPLE = hashlib.sha256(b'a new customer').hexdigest()
-
 class RecommendRequest(BaseModel):
     customer_id: str = Field(description='64 hexadecimal characters (Kaggle customer_id)', examples=[CID_EXAMPLE])
     top_k: int = Field(12, ge=1, le=MAX_TOP_K, strict=True, description=f'how many articles, 1 to {MAX_TOP_K}')
