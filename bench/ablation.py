@@ -6,24 +6,22 @@ every row before the test window and scored there (all test customers, and the w
     .venv/bin/python bench/ablation.py --params real-sample --out reports/real-sample/ablation.json
 Not a test; minutes on the real sample (2 cores)."""
 import argparse, json, time
-import numpy as np, pandas as pd, torch
+import numpy as np, torch
 from common import machine
 from hm_recsys.config import load_config, write_json
 from hm_recsys.etl import load_processed
 from hm_recsys.evaluation import customer_metrics, window_truth
 from hm_recsys.features import history
-from hm_recsys.model import History, article_embeddings, build_model, customer_embeddings, model_params, train, training_pairs
+from hm_recsys.index import TwoTowerRecommender
+from hm_recsys.model import build_model, model_params, train, training_pairs
 
 VARIANTS = {'no basket context': dict(basket_context=False), 'basket context': dict(basket_dropout=0.),
             'basket context on half the rows': dict(basket_dropout=.5)}
 
-@torch.no_grad()
 def map12(model, tables, start, end) -> dict:
-    "MAP@12 of the model's exact top 12 on [start, end): all buyers, warm (bought before `start`) and cold."
-    tx = tables.transactions; truth = window_truth(tx, start, end); seen = history(tx, start)
-    u = torch.as_tensor(customer_embeddings(model, truth.customers, History.from_tx(seen), start))
-    a = torch.as_tensor(article_embeddings(model)).T
-    top = torch.cat([torch.topk(u[i:i + 4096] @ a, 12).indices for i in range(0, len(u), 4096)]).numpy().astype('int32')
+    "MAP@12 of the `two_tower` recommender on this model (exact FAISS top 12) on [start, end): all buyers, warm and cold."
+    truth, seen = window_truth(tables.transactions, start, end), history(tables.transactions, start)
+    top = TwoTowerRecommender(model.params, fitted=(model, {})).fit(tables, start).recommend(truth.customers)
     ap, warm = customer_metrics(top, truth)['ap'], np.isin(truth.customers, seen.customer_idx.unique())
     return {'all': round(float(ap.mean()), 5), 'warm': round(float(ap[warm].mean()), 5), 'cold': round(float(ap[~warm].mean()), 5)}
 
