@@ -18,8 +18,8 @@ from .model import (History, TwoTower, article_embeddings, customer_embeddings, 
                              with_meta)
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'REGISTRY_ARTICLE_COLS', 'REGISTRY_FILES', 'build_index', 'brute_force_topk', 'same_topk',
-           'benchmark', 'TwoTowerRecommender', 'repurchase_scores', 'BlendRecommender', 'git_commit',
+__all__ = ['FORMAT_VERSION', 'REGISTRY_ARTICLE_COLS', 'REGISTRY_FILES', 'RANKED_FILE', 'build_index', 'brute_force_topk',
+           'same_topk', 'benchmark', 'TwoTowerRecommender', 'repurchase_scores', 'BlendRecommender', 'git_commit',
            'data_fingerprint', 'registry_dir', 'save_registry', 'Registry', 'load_registry']
 
 # %% ../nbs/05_index.ipynb #c007
@@ -151,10 +151,11 @@ class BlendRecommender(Recommender):
         return np.where(np.isfinite(np.take_along_axis(s, o, 1)), np.take_along_axis(cand, o, 1), -1).astype('int32')
 
 # %% ../nbs/05_index.ipynb #c020
-FORMAT_VERSION = 2  # 2: the catalogue fields, last prices and purchase counts are in the registry
-REGISTRY_ARTICLE_COLS = ('article_idx', 'article_id', 'pop_bias', 'name', 'product_type', 'colour', 'price')
+FORMAT_VERSION = 3  # 2: the catalogue fields, last prices and purchase counts are in the registry; 3: product codes
+REGISTRY_ARTICLE_COLS = ('article_idx', 'article_id', 'product_code', 'pop_bias', 'name', 'product_type', 'colour', 'price')
 REGISTRY_FILES = ('metadata.json', 'weights.pt', 'articles.faiss', 'articles.parquet', 'customers.parquet',
                   'purchases.parquet', 'pop_decayed.parquet', 'pop_age.parquet')
+RANKED_FILE = 'ranked.parquet'  # optional: the ranker's lists (`05c_ranker.save_ranked`)
 
 def git_commit(root: Path) -> str:
     "The commit checked out in `root` ('unknown' outside git); '+dirty' when there are uncommitted changes."
@@ -204,6 +205,7 @@ class Registry:
     "A loaded registry: the model, the index, id maps, serving snapshots and metadata."
     model: TwoTower; index: faiss.Index; articles: pd.DataFrame; customers: pd.DataFrame
     purchases: pd.DataFrame; pop_decayed: pd.DataFrame; pop_age: pd.DataFrame; metadata: dict
+    ranked: pd.DataFrame | None = None   # the ranker's lists, when `05c_ranker` stored them
 
     def history(self) -> History: return History.from_tx(self.purchases)
 
@@ -222,4 +224,5 @@ def load_registry(path: Path | str) -> Registry:
     read = lambda f: pd.read_parquet(path/f)
     return Registry(with_meta(model, meta['spec'], meta['params'], meta['model_cutoff']), faiss.read_index(str(path/'articles.faiss')),
                     read('articles.parquet'), read('customers.parquet'), read('purchases.parquet'),
-                    read('pop_decayed.parquet'), read('pop_age.parquet'), meta)
+                    read('pop_decayed.parquet'), read('pop_age.parquet'), meta,
+                    read(RANKED_FILE) if 'ranker' in meta and (path/RANKED_FILE).exists() else None)

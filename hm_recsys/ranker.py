@@ -6,21 +6,26 @@ Docs: https://hm-recsys.github.io/hm-recsys/ranker.html.md"""
 
 # %% ../nbs/05c_ranker.ipynb #c003
 from __future__ import annotations
-import json
+import json, os
 from dataclasses import replace
+from pathlib import Path
 import lightgbm as lgb, numpy as np, pandas as pd
-from .candidates import CandidateContext, candidate_params, candidates
-from .config import Config, write_json
+from .candidates import CandidateContext, candidate_params, candidates, sources
+from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history
+from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
+from .model import model_params
 
 # %% auto #0
-__all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'ranker_params', 'history_stats', 'repeat_shares',
-           'FeatureContext', 'ranker_features', 'feature_columns', 'Ranker', 'save_choice', 'chosen_settings']
+__all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'RANKED_K', 'ranker_params', 'history_stats',
+           'repeat_shares', 'FeatureContext', 'ranker_features', 'feature_columns', 'Ranker', 'save_choice',
+           'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
 
 # %% ../nbs/05c_ranker.ipynb #c008
 RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
-                       num_leaves=31, min_data_in_leaf=20, feature_fraction=0.5, num_threads=1, two_tower=False)
+                       num_leaves=31, min_data_in_leaf=20, feature_fraction=0.5, num_threads=1, two_tower=False,
+                       cold='ranker')
 
 def ranker_params(cfg: Config) -> dict:
     "`RANKER_DEFAULTS` updated by the params file's optional `ranker:` block."
@@ -90,22 +95,20 @@ class Ranker(Recommender):
     name = 'ranker'
     def __init__(self, cfg: Config, **overrides):
         self.cfg, self.cp, self.p = cfg, candidate_params(cfg), ranker_params(cfg) | overrides
-        self.two_tower = None
+        if self.p['cold'] not in ('ranker', 'popularity'):
+            raise ValueError(f"ranker setting cold={self.p['cold']!r}: use 'ranker' or 'popularity'.")
+        self.tt_epochs = 0
 
-    def _fit_two_tower(self, tables, cutoff):
-        "(model, info) of the two-tower model fitted once on the rows before `cutoff`; None when off or not installed."
+    def two_tower(self, tables, cutoff) -> TwoTowerRecommender | None:
+        "The two-tower source of `cutoff`, fit on the rows of `tables` before it (None when `two_tower` is off). The first fit tunes the epochs; later ones reuse them."
         if not self.p['two_tower']: return None
-        try: from hm_recsys.model import fit_two_tower, model_params
-        except ImportError: return None
-        return fit_two_tower(tables, cutoff, model_params(self.cfg), self.cfg.seed)
+        rec = TwoTowerRecommender(model_params(self.cfg) | {'epochs': self.tt_epochs}, self.cfg.seed).fit(tables, cutoff)
+        self.tt_epochs = rec.info['epochs']
+        return rec
 
     def context(self, tables, cutoff) -> FeatureContext:
-        "The candidate and feature context of `cutoff`, with the two-tower source when a model was fitted."
-        tt = None
-        if self.two_tower is not None:
-            from hm_recsys.index import TwoTowerRecommender; from hm_recsys.model import model_params
-            tt = TwoTowerRecommender(model_params(self.cfg), self.cfg.seed, fitted=self.two_tower).fit(tables, cutoff)
-        return FeatureContext(tables, cutoff, self.cp, tt)
+        "The candidate and feature context of `cutoff` (with the two-tower source when `two_tower` is on)."
+        return FeatureContext(tables, cutoff, self.cp, self.two_tower(tables, cutoff))
 
     def windows(self, cutoff) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 2 windows."
@@ -128,7 +131,6 @@ class Ranker(Recommender):
     def fit(self, tables, cutoff) -> Ranker:
         cutoff, p = pd.Timestamp(cutoff), self.p
         tables = replace(tables, transactions=history(tables.transactions, cutoff))
-        self.two_tower = self._fit_two_tower(tables, self.windows(cutoff)[-1][0])  # once, before the earliest window
         x = self.training_table(tables, cutoff)
         self.features = [c for c in feature_columns(x) if c != 'query']
         params = dict(objective=p['objective'], learning_rate=p['learning_rate'], num_leaves=p['num_leaves'],
@@ -150,14 +152,19 @@ class Ranker(Recommender):
         key = np.asarray(customer_idx).tobytes()
         if self._cache[0] != key:
             x = ranker_features(self.fc, customer_idx)
-            x['score'] = self.model.predict(x[self.features], num_threads=self.p['num_threads'])
+            x['score'] = self.model.predict(x[self.features], num_threads=os.cpu_count())  # row by row: the same on any thread count
             o = np.lexsort((x.article_idx.to_numpy(), -x.score.to_numpy(), x.customer_idx.to_numpy()))
             self._cache = (key, x.iloc[o].reset_index(drop=True))
         return self._cache[1]
 
-    def recommend(self, customer_idx, k=12) -> np.ndarray:
+    def cold(self, customer_idx) -> np.ndarray:
+        "Which of `customer_idx` the popularity fill serves: those without a purchase before the cutoff when `cold` is 'popularity'."
         c = np.asarray(customer_idx)
-        s = self.scored(c); sc = s.customer_idx.to_numpy()
+        return (self.fc.customers.days.to_numpy()[c] == 0) if self.p['cold'] == 'popularity' else np.zeros(len(c), bool)
+
+    def recommend(self, customer_idx, k=12) -> np.ndarray:
+        c = np.asarray(customer_idx); cold = self.cold(c)
+        s = self.scored(c[~cold]); sc = s.customer_idx.to_numpy()
         rank = np.arange(len(s)) - np.searchsorted(sc, sc); top = rank < k
         u, row = np.unique(c, return_inverse=True)
         grid = np.full((len(u), k), -1, 'int32')
@@ -173,3 +180,37 @@ def chosen_settings(cfg: Config) -> dict:
     "The settings `save_choice` stored for `cfg` ({} before 05c_ranker has run)."
     path = cfg.artifacts_dir/'ranker.json'
     return json.loads(path.read_text())['settings'] if path.exists() else {}
+
+# %% ../nbs/05c_ranker.ipynb #1dd89f3c
+RANKED_K = 24  # articles stored per customer; a request for more is topped up by the two-tower model
+
+def best_source(x: pd.DataFrame) -> np.ndarray:
+    "For each candidate row of `x`, the source that ranked it best (ties: the first source in `sources` order)."
+    names = [c.removesuffix('_rank') for c in x.columns if c.endswith('_rank')]
+    ranks = np.nan_to_num(x[[f'{n}_rank' for n in names]].to_numpy('float32'), nan=np.inf)
+    return np.asarray(names)[ranks.argmin(1)] if len(x) else np.zeros(0, str)
+
+def ranked_lists(r: Ranker, customer_idx, k: int = RANKED_K, chunk: int = 5_000) -> pd.DataFrame:
+    "The ranker's first `k` candidates of each customer it serves, best first: customer_idx, article_idx, score, source."
+    c = np.unique(np.asarray(customer_idx)); c, parts = c[~r.cold(c)], []
+    for i in range(0, len(c), chunk):
+        s = r.scored(c[i:i + chunk]); sc = s.customer_idx.to_numpy()
+        s = s[np.arange(len(s)) - np.searchsorted(sc, sc) < k]
+        parts.append(pd.DataFrame({'customer_idx': s.customer_idx.to_numpy('int32'), 'article_idx': s.article_idx.to_numpy('int32'),
+                                   'score': s.score.to_numpy('float32'), 'source': best_source(s)}))
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=['customer_idx', 'article_idx', 'score', 'source'])
+    return out.assign(source=pd.Categorical(out.source, categories=list(sources(r.fc.cand))))
+
+def save_ranked(cfg: Config, r: Ranker, lists: pd.DataFrame, path=None) -> Path:
+    "Store `lists` and the ranker's settings in the registry at `path` (default `registry_dir(cfg)`), which must stand on the ranker's cutoff."
+    path = Path(path or registry_dir(cfg)); meta_path = path/'metadata.json'
+    if not meta_path.exists():
+        raise FileNotFoundError(f"No registry in {path}: run 05_index (save_registry) before storing the ranker's lists.")
+    meta, cutoff = json.loads(meta_path.read_text()), str(r.fc.cand.cutoff.date())
+    if meta['cutoff'] != cutoff:
+        raise ValueError(f"The registry in {path} stands on {meta['cutoff']} and the ranker on {cutoff}: fit both on one cutoff.")
+    write_parquet(lists, path/RANKED_FILE)
+    meta['ranker'] = dict(settings={k: r.p[k] for k in ('objective', 'two_tower', 'cold')}, k=int(lists.groupby('customer_idx').size().max()),
+                          customers=int(lists.customer_idx.nunique()), features=len(r.features), train_rows=int(r.train_rows))
+    write_json(meta, meta_path)
+    return path

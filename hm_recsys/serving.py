@@ -30,12 +30,13 @@ from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_reg
 from .model import History, TwoTower, article_embeddings, day_number, model_params
 
 # %% auto #0
-__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'CSS', 'STRATEGIES',
-           'THEME', 'CHECKS', 'InvalidInput', 'UnknownCustomer', 'check_customer_id', 'check_top_k', 'check_article_id',
-           'colour_rgb', 'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard', 'Recommendations',
-           'Profile', 'ServingData', 'HMRecommender', 'ensure_registry', 'age_group', 'tower_embedder', 'serving_data',
-           'use_service', 'get_service', 'recommend', 'record_purchase', 'profile_html', 'cards_html', 'gallery_items',
-           'show_customer', 'buy', 'build_demo', 'RecommendRequest', 'PurchaseRequest', 'create_app', 'serve', 'main']
+__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'CSS',
+           'STRATEGIES', 'THEME', 'CHECKS', 'InvalidInput', 'UnknownCustomer', 'check_customer_id', 'check_top_k',
+           'check_article_id', 'colour_rgb', 'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard',
+           'Recommendations', 'Profile', 'ServingData', 'HMRecommender', 'ensure_registry', 'age_group',
+           'tower_embedder', 'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase',
+           'profile_html', 'cards_html', 'gallery_items', 'show_customer', 'buy', 'build_demo', 'RecommendRequest',
+           'PurchaseRequest', 'create_app', 'serve', 'main']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
@@ -154,10 +155,11 @@ class ArticleCard:
     product_type: str
     colour: str
     price: float | None               # the last price paid before the cutoff (Kaggle's scaled units); None if never sold
-    score: float | None = None        # cosine similarity (two_tower) or decayed units sold (popularity)
-    reason: str | None = None         # "because you bought ...", "popular this week", "popular with your age group"
-    reason_article_id: str | None = None  # the past purchase behind a two_tower recommendation
+    score: float | None = None        # the ranker's score, cosine similarity (two_tower) or decayed units sold (popularity)
+    reason: str | None = None         # "repurchase: you bought it before (...)", "because you bought ...", "popular this week", ...
+    reason_article_id: str | None = None  # the past purchase behind it, where there is one
     day: str | None = None            # in purchase histories: the day it was bought
+    source: str | None = None         # ranker: the candidate source that ranked it best (repurchase, colours, ...)
 
 @dataclass(frozen=True)
 class Recommendations:
@@ -165,7 +167,7 @@ class Recommendations:
     customer_id: str
     articles: list[ArticleCard]
     cold_start: bool                  # True when the customer is unknown or has no purchase: popularity fallback
-    strategy: str                     # two_tower, popular_age_group or popular_this_week
+    strategy: str                     # ranker, two_tower, popular_age_group or popular_this_week
     model_version: str
     def to_dict(self) -> dict: return asdict(self)
     @property
@@ -188,7 +190,7 @@ class Profile:
 @dataclass
 class ServingData:
     "What the service reads, in article_idx / customer_idx order (`serving_data` builds it from a registry)."
-    articles: pd.DataFrame        # article_id, name, product_type, colour, price
+    articles: pd.DataFrame        # article_id, product_code, name, product_type, colour, price
     customers: pd.DataFrame       # customer_id, age, age_group, club_member_status, fashion_news_frequency, purchases, last_purchase
     hist_ptr: np.ndarray          # customer c's latest purchases are hist_articles[hist_ptr[c]:hist_ptr[c + 1]], latest first
     hist_articles: np.ndarray     # their article_idx
@@ -202,6 +204,7 @@ class ServingData:
     cutoff: pd.Timestamp          # the day the service stands on: purchases before it are the history
     meta: dict                    # the registry's metadata, with model_version
     history_len: int = 20         # purchases the customer tower pools
+    ranked: tuple | None = None   # the ranker's lists: (ptr, article_idx, score, source), customer c's at [ptr[c]:ptr[c + 1]]
 
 # %% ../nbs/07_serving.ipynb #c020
 class HMRecommender:
@@ -213,6 +216,7 @@ class HMRecommender:
         self._customer = {c: i for i, c in enumerate(data.customers.customer_id)}
         self._article = {a: i for i, a in enumerate(data.articles.article_id)}
         self._rows = list(data.articles[['article_id', 'name', 'product_type', 'colour', 'price']].itertuples(index=False, name=None))
+        self._code = data.articles.product_code.to_numpy()
         self._recorded: dict[int, list[int]] = {}   # customer_idx -> article_idx recorded since loading, oldest first
         self._vectors: dict[int, tuple] = {}        # customer_idx -> (history length, the customer tower's vector)
         self._lock = threading.Lock()
@@ -299,14 +303,18 @@ def serving_data(path: str | Path) -> ServingData:
                               'fashion_news_frequency': as_str(c.fashion_news_frequency), 'purchases': c.purchases.to_numpy('int64'),
                               'last_purchase': [None if pd.isna(d) else str(d.date()) for d in c.last_purchase]})
     articles = pd.DataFrame({'article_id': a.article_id.astype(str).to_numpy(), 'price': a.price.to_numpy('float64'),
-                             **{k: a[k].astype(str).to_numpy() for k in ('name', 'product_type', 'colour')}})
+                             **{k: a[k].astype(str).to_numpy() for k in ('product_code', 'name', 'product_type', 'colour')}})
     ranked = lambda t: (t.article_idx.to_numpy('int64'), t.score.to_numpy('float64'))
     stamp = pd.Timestamp(meta['created']).strftime('%Y%m%dT%H%M%SZ')
-    meta.setdefault('model_version', f"two_tower-{meta['dataset']}-{meta['cutoff']}-{stamp}")
+    r, lists = reg.ranked, None
+    if r is not None:
+        lists = (np.searchsorted(r.customer_idx.to_numpy(), np.arange(m + 1)), r.article_idx.to_numpy('int64'),
+                  r.score.to_numpy('float64'), r.source.astype(str).to_numpy())
+    meta.setdefault('model_version', f"{'ranker' if r is not None else 'two_tower'}-{meta['dataset']}-{meta['cutoff']}-{stamp}")
     return ServingData(articles, customers, *_latest_first(reg.purchases, m, cutoff), article_embeddings(reg.model), reg.index,
                        tower_embedder(reg.model, cutoff), ranked(reg.pop_decayed),
                        {int(b): ranked(t) for b, t in reg.pop_age.groupby('age_bucket')}, bucket, cutoff, meta,
-                       reg.model.params['history_len'])
+                       reg.model.params['history_len'], lists)
 
 # %% ../nbs/07_serving.ipynb #c029
 def _reason(svc: HMRecommender, bought: int, days: int, article_idx: int) -> dict:
@@ -345,24 +353,59 @@ def vector(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.nd
     return u
 
 @patch
+def _two_tower(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray, k: int) -> list[ArticleCard]:
+    "The customer tower's `k` nearest articles, each with the past purchase closest to it as the reason."
+    u, d = self.vector(customer_idx, arts, days), self.data
+    arts, days = arts[:d.history_len], days[:d.history_len]  # the purchases the tower pooled
+    scores, idx = d.index.search(u[None], k)
+    ok = idx[0] >= 0
+    idx, scores = idx[0][ok], scores[0][ok]
+    closest = (d.article_vectors[arts] @ d.article_vectors[idx].T).argmax(0)
+    return [self.card(int(i), score=round(float(s), 6), **_reason(self, int(arts[b]), days[b], int(i)))
+            for i, s, b in zip(idx, scores, closest)]
+
+SOURCE_TEXT = {'copurchase': 'often bought together with your purchases', 'age': AGE}
+
+def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.ndarray, days: np.ndarray) -> dict:
+    "The reason fields of a ranked article, naming its source, with the past purchase behind it where there is one."
+    if source in ('repurchase', 'colours', 'two_tower'):
+        if source == 'two_tower': j = int((svc.data.article_vectors[arts] @ svc.data.article_vectors[article_idx]).argmax())
+        else:
+            same = np.flatnonzero(arts == article_idx if source == 'repurchase' else svc._code[arts] == svc._code[article_idx])
+            j = int(same[0]) if len(same) else -1
+        if j >= 0:
+            why = _reason(svc, int(arts[j]), days[j], article_idx)
+            if source == 'colours': why['reason'] = why['reason'].replace('because you bought', 'another colour of what you bought:')
+            return dict(why, reason=f"{source}: {why['reason']}")
+    days = source.startswith('pop_') and int(source[4:-1])
+    text = SOURCE_TEXT.get(source) or (f"among the most sold of the last {days} days" if days else source)
+    return dict(reason=f"{source}: {text}")
+
+@patch
+def _ranked(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray, k: int) -> list[ArticleCard]:
+    "The ranker's first `k` articles for the customer ([] without lists, or once purchases were recorded since loading)."
+    r = self.data.ranked
+    with self._lock: recorded = customer_idx in self._recorded
+    if r is None or recorded: return []
+    ptr, idx, scores, source = r
+    a, b = ptr[customer_idx], min(ptr[customer_idx + 1], ptr[customer_idx] + k)
+    return [self.card(int(i), score=round(float(s), 6), source=str(src), **_source_reason(self, str(src), int(i), arts, days))
+            for i, s, src in zip(idx[a:b], scores[a:b], source[a:b])]
+
+@patch
 def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recommendations:
     "The `top_k` articles for `customer_id`, each with a score and a reason (`InvalidInput` on bad input)."
     cid, k = check_customer_id(customer_id), check_top_k(top_k)
     ci = self._customer.get(cid)
     arts, days = self.history(ci)
     if not len(arts): return self._fallback(cid, ci, k)
-    u, d = self.vector(ci, arts, days), self.data
-    arts, days = arts[:d.history_len], days[:d.history_len]  # the purchases the tower pooled
-    scores, idx = d.index.search(u[None], k)
-    ok = idx[0] >= 0
-    idx, scores = idx[0][ok], scores[0][ok]
-    closest = (d.article_vectors[arts] @ d.article_vectors[idx].T).argmax(0)
-    cards = [self.card(int(i), score=round(float(s), 6), **_reason(self, int(arts[b]), days[b], int(i)))
-             for i, s, b in zip(idx, scores, closest)]
-    if len(cards) < k:  # a catalogue smaller than top_k: top up with popular articles
+    cards = self._ranked(ci, arts, days, k)
+    strategy = 'ranker' if cards else 'two_tower'
+    for more in (lambda: self._two_tower(ci, arts, days, k), lambda: self._fallback(cid, ci, k).articles):
+        if len(cards) == k: break   # top up: a short ranked list, or a catalogue smaller than top_k
         have = {c.article_id for c in cards}
-        cards += [c for c in self._fallback(cid, ci, k).articles if c.article_id not in have][:k - len(cards)]
-    return Recommendations(cid, cards, False, 'two_tower', self.version)
+        cards += [c for c in more() if c.article_id not in have][:k - len(cards)]
+    return Recommendations(cid, cards, False, strategy, self.version)
 
 # %% ../nbs/07_serving.ipynb #c032
 @patch
@@ -466,7 +509,8 @@ CSS = """
 .hm-card .hm-reason {font-style:italic; margin-top:2px}
 """
 
-STRATEGIES = {'two_tower': 'personalised (two-tower)', 'popular_age_group': 'cold start: popular with the age group',
+STRATEGIES = {'ranker': 'personalised (candidates and ranker)', 'two_tower': 'personalised (two-tower)',
+              'popular_age_group': 'cold start: popular with the age group',
               'popular_this_week': 'cold start: popular this week'}
 
 def _age_text(p: Profile) -> str:
@@ -475,7 +519,7 @@ def _age_text(p: Profile) -> str:
 def profile_html(p: Profile, recs: Recommendations) -> str:
     "The profile card, with a badge saying whether the recommendations are personalised or the cold-start fallback."
     badge = (f'<span class="hm-badge hm-cold">cold start · {recs.strategy.replace("_", " ")}</span>' if recs.cold_start
-             else '<span class="hm-badge hm-warm">personalised · two-tower</span>')
+             else f'<span class="hm-badge hm-warm">personalised · {recs.strategy.replace("_", "-")}</span>')
     fields = [('Customer', f'{p.customer_id[:10]}…{p.customer_id[-6:]}' + ('' if p.known else ' (new)')), ('Age', _age_text(p)),
               ('Club', p.club_member_status or '–'), ('Fashion news', p.fashion_news_frequency or '–'),
               ('Purchases', f'{p.purchases:,}'), ('Last purchase', p.last_purchase or '–')]

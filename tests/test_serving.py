@@ -235,6 +235,28 @@ def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
     px = S.article_picture(card.article_id, card.product_type, card.colour, str(tmp_path)).getpixel((5, 5))
     assert max(abs(a - b) for a, b in zip(px, (1, 2, 3))) <= 4  # JPEG
 
+def test_ranker_lists(registry, tmp_path):
+    """With the ranker's lists in the registry, warm customers get them (reasons name the source), a longer request is
+    topped up, a recorded purchase hands over to the two-tower; lists of another cutoff are refused."""
+    from hm_recsys.etl import run_etl
+    from hm_recsys.ranker import Ranker, ranked_lists, save_ranked
+    cfg = replace(load_config('tiny'), root=registry.parents[2])
+    tables = run_etl(cfg)
+    path = tmp_path/'registry'; shutil.copytree(registry, path)
+    r = Ranker(cfg, train_windows=1, num_boost_round=10).fit(tables, tables.split.test_start)
+    lists = ranked_lists(r, np.arange(len(tables.customers)), k=5)
+    save_ranked(cfg, r, lists, path)
+    svc = S.HMRecommender.load(path)
+    c = int(lists.customer_idx.iloc[0]); cid = svc.data.customers.customer_id.iloc[c]
+    rec = svc.recommend(cid, 12)
+    assert rec.strategy == 'ranker' and svc.version.startswith('ranker-')
+    assert rec.article_ids[:5] == svc.data.articles.article_id.to_numpy()[lists.article_idx[lists.customer_idx == c]].tolist()
+    assert all(a.source and a.reason.startswith(f'{a.source}: ') for a in rec.articles[:5]) and len(set(rec.article_ids)) == 12
+    svc.record_purchase(cid, rec.article_ids[0])
+    assert svc.recommend(cid).strategy == 'two_tower'
+    other = Ranker(cfg, train_windows=1, num_boost_round=10).fit(tables, tables.split.val_start)
+    with pytest.raises(ValueError, match='fit both on one cutoff'): save_ranked(cfg, other, lists, path)
+
 def test_registry_serves_alone(registry, data, tmp_path):
     "A registry copied away from the project (no processed tables beside it) serves the same; another format version is refused."
     import json
