@@ -368,18 +368,16 @@ SOURCE_TEXT = {'copurchase': 'often bought together with your purchases', 'age':
 
 def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.ndarray, days: np.ndarray) -> dict:
     "The reason fields of a ranked article, naming its source, with the past purchase behind it where there is one."
-    if source in ('repurchase', 'colours', 'two_tower'):
-        if source == 'two_tower': j = int((svc.data.article_vectors[arts] @ svc.data.article_vectors[article_idx]).argmax())
-        else:
-            same = np.flatnonzero(arts == article_idx if source == 'repurchase' else svc._code[arts] == svc._code[article_idx])
-            j = int(same[0]) if len(same) else -1
-        if j >= 0:
-            why = _reason(svc, int(arts[j]), days[j], article_idx)
-            if source == 'colours': why['reason'] = why['reason'].replace('because you bought', 'another colour of what you bought:')
-            return dict(why, reason=f"{source}: {why['reason']}")
-    days = source.startswith('pop_') and int(source[4:-1])
-    text = SOURCE_TEXT.get(source) or (f"among the most sold of the last {days} days" if days else source)
-    return dict(reason=f"{source}: {text}")
+    vec = svc.data.article_vectors
+    behind = {'repurchase': lambda: np.flatnonzero(arts == article_idx),                       # latest first
+              'colours': lambda: np.flatnonzero(svc._code[arts] == svc._code[article_idx]),
+              'two_tower': lambda: [int((vec[arts] @ vec[article_idx]).argmax())]}.get(source, lambda: [])()
+    if len(behind):
+        j = int(behind[0]); why = _reason(svc, int(arts[j]), days[j], article_idx)
+        return dict(why, reason=f"{source}: {why['reason']}")
+    window = source.startswith('pop_') and int(source[4:-1])
+    last = 'the last day' if window == 1 else f'the last {window} days'
+    return dict(reason=f"{source}: " + (f"among the most sold of {last}" if window else SOURCE_TEXT.get(source, source)))
 
 @patch
 def _ranked(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray, k: int) -> list[ArticleCard]:
