@@ -166,7 +166,7 @@ class Recommendations:
     "The answer of `recommend`."
     customer_id: str
     articles: list[ArticleCard]
-    cold_start: bool                  # True when the customer is unknown or has no purchase: popularity fallback
+    cold_start: bool                  # True when the customer is unknown or has no purchase (served by popularity, or by the ranker's list)
     strategy: str                     # ranker, two_tower, popular_age_group or popular_this_week
     model_version: str
     def to_dict(self) -> dict: return asdict(self)
@@ -371,7 +371,7 @@ def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.n
     vec = svc.data.article_vectors
     behind = {'repurchase': lambda: np.flatnonzero(arts == article_idx),                       # latest first
               'colours': lambda: np.flatnonzero(svc._code[arts] == svc._code[article_idx]),
-              'two_tower': lambda: [int((vec[arts] @ vec[article_idx]).argmax())]}.get(source, lambda: [])()
+              'two_tower': lambda: [int((vec[arts] @ vec[article_idx]).argmax())] if len(arts) else []}.get(source, lambda: [])()
     if len(behind):
         j = int(behind[0]); why = _reason(svc, int(arts[j]), days[j], article_idx)
         return dict(why, reason=f"{source}: {why['reason']}")
@@ -396,14 +396,14 @@ def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recomme
     cid, k = check_customer_id(customer_id), check_top_k(top_k)
     ci = self._customer.get(cid)
     arts, days = self.history(ci)
-    if not len(arts): return self._fallback(cid, ci, k)
-    cards = self._ranked(ci, arts, days, k)
+    cards = self._ranked(ci, arts, days, k) if ci is not None else []
+    if not (cards or len(arts)): return self._fallback(cid, ci, k)
     strategy = 'ranker' if cards else 'two_tower'
-    for more in (lambda: self._two_tower(ci, arts, days, k), lambda: self._fallback(cid, ci, k).articles):
+    for more in (lambda: self._two_tower(ci, arts, days, k) if len(arts) else [], lambda: self._fallback(cid, ci, k).articles):
         if len(cards) == k: break   # top up: a short ranked list, or a catalogue smaller than top_k
         have = {c.article_id for c in cards}
         cards += [c for c in more() if c.article_id not in have][:k - len(cards)]
-    return Recommendations(cid, cards, False, strategy, self.version)
+    return Recommendations(cid, cards, not len(arts), strategy, self.version)
 
 # %% ../nbs/07_serving.ipynb #c032
 @patch

@@ -243,7 +243,7 @@ def test_ranker_lists(registry, tmp_path):
     cfg = replace(load_config('tiny'), root=registry.parents[2])
     tables = run_etl(cfg)
     path = tmp_path/'registry'; shutil.copytree(registry, path)
-    r = Ranker(cfg, train_windows=1, num_boost_round=10).fit(tables, tables.split.test_start)
+    r = Ranker(cfg, train_windows=1, num_boost_round=10, two_tower=True).fit(tables, tables.split.test_start)
     lists = ranked_lists(r, np.arange(len(tables.customers)), k=5)
     save_ranked(cfg, r, lists, path)
     svc = S.HMRecommender.load(path)
@@ -254,6 +254,10 @@ def test_ranker_lists(registry, tmp_path):
     assert all(a.source and a.reason.startswith(f'{a.source}: ') for a in rec.articles[:5]) and len(set(rec.article_ids)) == 12
     svc.record_purchase(cid, rec.article_ids[0])
     assert svc.recommend(cid).strategy == 'two_tower'
+    c = svc.data.customers
+    for cold in c.customer_id[(c.purchases == 0) & c.index.isin(lists.customer_idx)]:   # `cold: ranker` lists them too
+        r = svc.recommend(cold)
+        assert (r.strategy, r.cold_start, len(r.article_ids)) == ('ranker', True, 12) and all(a.reason for a in r.articles)
     other = Ranker(cfg, train_windows=1, num_boost_round=10).fit(tables, tables.split.val_start)
     with pytest.raises(ValueError, match='fit both on one cutoff'): save_ranked(cfg, other, lists, path)
 
