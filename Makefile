@@ -23,12 +23,10 @@ LIB := $(wildcard hm_recsys/*.py)
 
 # papermill writes a failed run's notebook too: write to a temporary name, rename on success.
 # The output is always $(R)/<notebook>: never a data file, even for a rule with several targets.
-# Progress bars redraw at most once a minute there, so that the executed notebooks stay readable; 05c and 06 show
-# none (the ranker refits the two-tower model at every training window: dozens of bars, no information).
-QUIET_NBS := nbs/05c_ranker.ipynb nbs/06_evaluation.ipynb
+# Progress bars redraw at most once a minute there, so that the executed notebooks stay readable.
 define run_nb
 @mkdir -p $(R)
-TQDM_MININTERVAL=60 $(if $(filter $(QUIET_NBS),$<),TQDM_DISABLE=1 )$(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
+TQDM_MININTERVAL=60 $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
   -p params $(abspath $(P)) $(if $(DATA),-p data_dir $(abspath $(DATA))) $< $(R)/$(notdir $<).tmp.ipynb
 @mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
 endef

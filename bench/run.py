@@ -37,8 +37,7 @@ def retrieval(n: int, queries: int) -> dict:
 def serving(params: str, seconds: float, clients: int) -> dict:
     "Run bench/load_api.py (it starts the API in a separate process) and read its JSON."
     from hm_recsys.config import load_config
-    from hm_recsys.index import REGISTRY_FILES
-    from hm_recsys.index import registry_dir
+    from hm_recsys.index import REGISTRY_FILES, registry_dir
     reg = registry_dir(load_config(params))
     if not all((reg/f).exists() for f in REGISTRY_FILES):
         return {'missing': f'the registry {reg.relative_to(ROOT)} (run `make all PARAMS={params}` first)'}

@@ -13,7 +13,7 @@ from .features import age_bucket, days_before, history, popularity, top_articles
 # %% auto #0
 __all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'summed', 'copurchase_neighbours', 'CandidateContext',
            'repurchase', 'colours', 'copurchase', 'age', 'popular', 'two_tower', 'sources', 'candidates',
-           'candidate_recall']
+           'source_names', 'candidate_recall']
 
 # %% ../nbs/05b_candidates.ipynb #c008
 CANDIDATE_DEFAULTS = dict(repurchase=50, colours=30, copurchase=60, two_tower=50, age=30, popular=30,
@@ -154,6 +154,10 @@ def candidates(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     c = out.customer_idx.to_numpy()
     return out.assign(rank=(np.arange(len(out)) - np.searchsorted(c, c)).astype('int32'))
 
+def source_names(cands: pd.DataFrame) -> list[str]:
+    "The sources of a `candidates` table, in column order (each one has `<source>_rank` and `<source>_score`)."
+    return [c.removesuffix('_rank') for c in cands.columns if c.endswith('_rank')]
+
 # %% ../nbs/05b_candidates.ipynb #c025
 def candidate_recall(cands: pd.DataFrame, truth: Truth, ks=(50, 100, 200)) -> pd.DataFrame:
     "Recall@k of each source (its own top k) and of the union (its first k by `rank`), averaged over `truth`'s customers."
@@ -164,7 +168,7 @@ def candidate_recall(cands: pd.DataFrame, truth: Truth, ks=(50, 100, 200)) -> pd
     hit = ok & np.isin(cands.customer_idx.to_numpy('int64') * n + cands.article_idx.to_numpy(), tkeys)
     def recall(position):
         return {f'recall@{k}': float((np.bincount(row[hit & (position < k)], minlength=len(truth.customers)) / truth.sizes).mean()) for k in ks}
-    names = [c.removesuffix('_rank') for c in cands.columns if c.endswith('_rank')]
+    names = source_names(cands)
     rows = {s: recall(cands[f'{s}_rank'].fillna(np.inf).to_numpy()) for s in names}
     rows['union'] = recall(cands['rank'].to_numpy())
     table = pd.DataFrame.from_dict(rows, orient='index')

@@ -29,6 +29,7 @@ DEFAULTS = dict(
     max_epochs=5, patience=1,                  # early stopping on validation Recall@100
     epochs=0,                                  # > 0: skip the tuning, train this many epochs
     retrain=True,                              # refit on every row before the cutoff with the tuned epochs
+    progress=True,                             # a progress bar per epoch
     pop_weight=0.,                             # `two_tower` popularity bias (see `05_index`)
     blend_candidates=100, blend_rep_bonus=0., blend_tt=1., blend_pop=0.5, blend_rep_half_life=14.)  # see `05_index`
 
@@ -203,7 +204,7 @@ def train(model: TwoTower, pairs: Pairs, p: dict, epochs: int, seed: int = 42, o
     scores = []
     for ep in range(1, epochs + 1):
         order = torch.randperm(len(pairs)).numpy()
-        bar = tqdm(range(0, len(order), p['batch_size']), desc=f'epoch {ep}/{epochs}', leave=False)
+        bar = tqdm(range(0, len(order), p['batch_size']), desc=f'epoch {ep}/{epochs}', leave=False, disable=not p['progress'])
         for i in bar:
             loss = sampled_softmax_loss(model, pairs, order[i:i + p['batch_size']], lq, p)
             for o in opts: o.zero_grad()

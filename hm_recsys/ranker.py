@@ -10,7 +10,7 @@ import json, os
 from dataclasses import replace
 from pathlib import Path
 import lightgbm as lgb, numpy as np, pandas as pd
-from .candidates import CandidateContext, candidate_params, candidates, sources
+from .candidates import CandidateContext, candidate_params, candidates, source_names, sources
 from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history
@@ -102,7 +102,7 @@ class Ranker(Recommender):
     def two_tower(self, tables, cutoff) -> TwoTowerRecommender | None:
         "The two-tower source of `cutoff`, fit on the rows of `tables` before it (None when `two_tower` is off). The first fit tunes the epochs; later ones reuse them."
         if not self.p['two_tower']: return None
-        rec = TwoTowerRecommender(model_params(self.cfg) | {'epochs': self.tt_epochs}, self.cfg.seed).fit(tables, cutoff)
+        rec = TwoTowerRecommender(model_params(self.cfg) | {'epochs': self.tt_epochs, 'progress': False}, self.cfg.seed).fit(tables, cutoff)
         self.tt_epochs = rec.info['epochs']
         return rec
 
@@ -129,7 +129,7 @@ class Ranker(Recommender):
         return pd.concat(parts, ignore_index=True)
 
     def fit(self, tables, cutoff) -> Ranker:
-        cutoff, p = pd.Timestamp(cutoff), self.p
+        cutoff, p, self.tt_epochs = pd.Timestamp(cutoff), self.p, 0
         tables = replace(tables, transactions=history(tables.transactions, cutoff))
         x = self.training_table(tables, cutoff)
         self.features = [c for c in feature_columns(x) if c != 'query']
@@ -186,7 +186,7 @@ RANKED_K = 24  # articles stored per customer; a request for more is topped up b
 
 def best_source(x: pd.DataFrame) -> np.ndarray:
     "For each candidate row of `x`, the source that ranked it best (ties: the first source in `sources` order)."
-    names = [c.removesuffix('_rank') for c in x.columns if c.endswith('_rank')]
+    names = source_names(x)
     ranks = np.nan_to_num(x[[f'{n}_rank' for n in names]].to_numpy('float32'), nan=np.inf)
     return np.asarray(names)[ranks.argmin(1)] if len(x) else np.zeros(0, str)
 

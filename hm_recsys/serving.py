@@ -204,7 +204,7 @@ class ServingData:
     cutoff: pd.Timestamp          # the day the service stands on: purchases before it are the history
     meta: dict                    # the registry's metadata, with model_version
     history_len: int = 20         # purchases the customer tower pools
-    ranked: tuple | None = None   # the ranker's lists: (ptr, article_idx, score, source), customer c's at [ptr[c]:ptr[c + 1]]
+    ranked: tuple | None = None   # the ranker's lists: (ptr, article_idx, score, source code, source names), customer c's at [ptr[c]:ptr[c + 1]]
 
 # %% ../nbs/07_serving.ipynb #c020
 class HMRecommender:
@@ -308,8 +308,8 @@ def serving_data(path: str | Path) -> ServingData:
     stamp = pd.Timestamp(meta['created']).strftime('%Y%m%dT%H%M%SZ')
     r, lists = reg.ranked, None
     if r is not None:
-        lists = (np.searchsorted(r.customer_idx.to_numpy(), np.arange(m + 1)), r.article_idx.to_numpy('int64'),
-                  r.score.to_numpy('float64'), r.source.astype(str).to_numpy())
+        lists = (np.searchsorted(r.customer_idx.to_numpy(), np.arange(m + 1)), r.article_idx.to_numpy(), r.score.to_numpy(),
+                 r.source.cat.codes.to_numpy(), list(r.source.cat.categories))
     meta.setdefault('model_version', f"{'ranker' if r is not None else 'two_tower'}-{meta['dataset']}-{meta['cutoff']}-{stamp}")
     return ServingData(articles, customers, *_latest_first(reg.purchases, m, cutoff), article_embeddings(reg.model), reg.index,
                        tower_embedder(reg.model, cutoff), ranked(reg.pop_decayed),
@@ -368,10 +368,10 @@ SOURCE_TEXT = {'copurchase': 'often bought together with your purchases', 'age':
 
 def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.ndarray, days: np.ndarray) -> dict:
     "The reason fields of a ranked article, naming its source, with the past purchase behind it where there is one."
-    vec = svc.data.article_vectors
-    behind = {'repurchase': lambda: np.flatnonzero(arts == article_idx),                       # latest first
-              'colours': lambda: np.flatnonzero(svc._code[arts] == svc._code[article_idx]),
-              'two_tower': lambda: [int((vec[arts] @ vec[article_idx]).argmax())] if len(arts) else []}.get(source, lambda: [])()
+    vec, behind = svc.data.article_vectors, []   # positions in `arts` (latest first) of the purchases behind it
+    if source == 'repurchase': behind = np.flatnonzero(arts == article_idx)
+    elif source == 'colours': behind = np.flatnonzero(svc._code[arts] == svc._code[article_idx])
+    elif source == 'two_tower' and len(arts): behind = [int((vec[arts] @ vec[article_idx]).argmax())]
     if len(behind):
         j = int(behind[0]); why = _reason(svc, int(arts[j]), days[j], article_idx)
         return dict(why, reason=f"{source}: {why['reason']}")
@@ -385,10 +385,10 @@ def _ranked(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.n
     r = self.data.ranked
     with self._lock: recorded = customer_idx in self._recorded
     if r is None or recorded: return []
-    ptr, idx, scores, source = r
+    ptr, idx, scores, code, names = r
     a, b = ptr[customer_idx], min(ptr[customer_idx + 1], ptr[customer_idx] + k)
-    return [self.card(int(i), score=round(float(s), 6), source=str(src), **_source_reason(self, str(src), int(i), arts, days))
-            for i, s, src in zip(idx[a:b], scores[a:b], source[a:b])]
+    return [self.card(int(i), score=round(float(s), 6), source=names[c], **_source_reason(self, names[c], int(i), arts, days))
+            for i, s, c in zip(idx[a:b], scores[a:b], code[a:b])]
 
 @patch
 def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recommendations:
