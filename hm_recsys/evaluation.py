@@ -208,8 +208,8 @@ def bpr(days: int, seed: int = 42, factors: int = 64, iterations: int = 100, lea
 # %% ../nbs/06_evaluation.ipynb #c041
 class OracleRecommender(Recommender):
     "Wraps `hm_recsys.synthetic.Oracle` (synthetic data only): the most likely purchases of the next `days` days."
-    name = 'oracle'
-    def __init__(self, raw_dir, days: int): self.raw_dir, self.days = raw_dir, days
+    def __init__(self, raw_dir, days: int, sold_only: bool = False):
+        self.raw_dir, self.days, self.sold_only, self.name = raw_dir, days, sold_only, 'oracle_sold' if sold_only else 'oracle'
     def fit(self, tables, cutoff) -> OracleRecommender:
         from hm_recsys.synthetic import Oracle
         self.oracle, self.cutoff = Oracle.load(self.raw_dir), pd.Timestamp(cutoff)
@@ -223,7 +223,8 @@ class OracleRecommender(Recommender):
                                      'price': h.price.to_numpy(), 'sales_channel_id': h.sales_channel_id.to_numpy()})
         return self
     def recommend(self, customer_idx, k=12) -> np.ndarray:
-        lists = self.oracle.recommend(list(self.customer_ids[np.asarray(customer_idx)]), self.cutoff, self.days, self.history, k=k)
+        lists = self.oracle.recommend(list(self.customer_ids[np.asarray(customer_idx)]), self.cutoff, self.days, self.history, k=k,
+                                     sold_only=self.sold_only)
         sizes = np.array([len(l[:k]) for l in lists], dtype='int64')
         out = np.full((len(lists), k), -1, 'int32')
         rows = np.repeat(np.arange(len(lists)), sizes)
@@ -233,10 +234,10 @@ class OracleRecommender(Recommender):
 
 # %% ../nbs/06_evaluation.ipynb #c043
 def baselines(cfg: Config) -> dict[str, Recommender]:
-    "The recommenders of this module for `cfg`: popularity baselines, repurchase, age, oracle (synthetic), implicit peers."
+    "The recommenders of this module for `cfg`: popularity baselines, repurchase, age, the two oracles (synthetic), implicit peers."
     d, seed, s = cfg.pop_days, cfg.seed, cfg.section('evaluation')
     recs = [Popularity(d), Popularity(d, decay=True), RepurchaseDecayed(d), AgePopularity(d)]
-    if cfg.source == 'synthetic': recs.append(OracleRecommender(cfg.raw_dir, cfg.test_days))
+    if cfg.source == 'synthetic': recs += [OracleRecommender(cfg.raw_dir, cfg.test_days, sold_only) for sold_only in (False, True)]
     if s.get('implicit', True): recs += [als(d, seed, **s.get('als', {})), bpr(d, seed, **s.get('bpr', {}))]
     return {r.name: r for r in recs}
 
@@ -290,13 +291,13 @@ def leaderboard(results: dict[str, dict]) -> pd.DataFrame:
     return pd.DataFrame.from_dict(rows, orient='index').sort_values('map@12', ascending=False)
 
 def metrics_report(results: dict[str, dict], cfg: Config, cutoff, days: int, previous: dict | None = None) -> dict:
-    "The metrics.json document: dataset, cutoff, test_days and each recommender's results (+ ratio_to_oracle)."
+    "The metrics.json document: dataset, cutoff, test_days and each recommender's results (+ ratio_to_oracle, ratio_to_oracle_sold)."
     cutoff = pd.Timestamp(cutoff).strftime('%Y-%m-%d')
     same = previous and (previous.get('dataset'), previous.get('cutoff'), previous.get('test_days')) == (cfg.dataset, cutoff, days)
     recs = {**(previous['recommenders'] if same else {}), **results}
-    oracle = (recs.get('oracle') or {}).get('map@12')
-    ratio = lambda r: {'ratio_to_oracle': r['map@12'] / oracle} if oracle else {}
-    recs = {n: {**{k: v for k, v in r.items() if k != 'ratio_to_oracle'}, **ratio(r)} for n, r in recs.items()}
+    ceilings = {o: recs[o]['map@12'] for o in ('oracle', 'oracle_sold') if o in recs}
+    ratios = lambda r: {f'ratio_to_{o}': r['map@12'] / m for o, m in ceilings.items() if m}
+    recs = {n: {**{k: v for k, v in r.items() if not k.startswith('ratio_to_')}, **ratios(r)} for n, r in recs.items()}
     return {'dataset': cfg.dataset, 'cutoff': cutoff, 'test_days': days, 'recommenders': recs}
 
 def save_metrics(results: dict[str, dict], cfg: Config, cutoff, days: int, merge: bool = True):

@@ -1,4 +1,4 @@
-"""A LightGBM ranker over the candidates of `05b_candidates`: source flags and ranks, customer × article / product code / department history, popularity and trend, age and price gaps.
+"""A LightGBM ranker over the candidates of `05b_candidates`: source flags and ranks, customer history with the article and its catalogue groups, popularity and trend, age and price gaps.
 
 Docs: https://hm-recsys.github.io/hm-recsys/ranker.html.md"""
 
@@ -18,7 +18,7 @@ from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
 from .model import model_params
 
 # %% auto #0
-__all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'RANKED_K', 'ranker_params', 'history_stats',
+__all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'RANKED_K', 'ranker_params', 'history_stats',
            'repeat_shares', 'FeatureContext', 'ranker_features', 'feature_columns', 'Ranker', 'save_choice',
            'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
 
@@ -51,13 +51,17 @@ def repeat_shares(h: pd.DataFrame, n_articles: int, n_customers: int) -> tuple[n
     return share(a.to_numpy(), n_articles), share(c.to_numpy(), n_customers)
 
 # %% ../nbs/05c_ranker.ipynb #c014
+GROUPS = dict(code='product_code', dept='department_no', type='product_type_no', section='section_no',
+              garment='garment_group_no', index='index_group_no', colour='colour_group_code')  # catalogue groups of the history features
+
 class FeatureContext:
     "Candidates and the article and customer tables of one cutoff, from the rows before it."
     def __init__(self, tables, cutoff, cp: dict, two_tower=None):
         self.cand = CandidateContext(tables, cutoff, cp, two_tower)
         self.articles = article_features(tables.articles, tables.customers, tables.transactions, cutoff)
         self.customers = customer_features(tables.customers, tables.transactions, cutoff).drop(columns=['seq_articles', 'seq_days'])
-        self.department = tables.articles.sort_values('article_idx').department_no.to_numpy()
+        a = tables.articles.sort_values('article_idx')
+        self.groups = {k: np.unique(a[col].to_numpy(), return_inverse=True)[1] for k, col in GROUPS.items()}  # dense: < len(articles)
         self.articles['repeat_share'], self.customers['repeat_share'] = repeat_shares(self.cand.h, len(self.articles), len(self.customers))
 
 ARTICLE_COLS = ('units', 'units_1d', 'units_7d', 'units_30d', 'units_decayed', 'buyers', 'days_since_first_sale',
@@ -74,9 +78,12 @@ def ranker_features(fc: FeatureContext, customer_idx) -> pd.DataFrame:
     h = fc.cand.h[fc.cand.h.customer_idx.isin(np.unique(c))]
     hc, ha = h.customer_idx.to_numpy('int64'), h.article_idx.to_numpy()
     d, q = days_before(h.t_dat, fc.cand.cutoff), h.quantity.to_numpy('float32')
-    n, code, dep = len(fc.department), fc.cand.product_code, fc.department
-    for prefix, of in (('cust_item', lambda a: a), ('cust_code', lambda a: code[a]), ('cust_dept', lambda a: dep[a])):
-        x = x.assign(**history_stats(hc * n + of(ha), d, q, c * n + of(a), prefix))
+    n = len(fc.articles)
+    for name, g in ({'item': np.arange(n)} | fc.groups).items():
+        x = x.assign(**history_stats(hc * n + g[ha], d, q, c * n + g[a], f'cust_{name}'))
+    if fc.cand.tt is not None:   # the two-tower cosine of every candidate, not only of those it retrieved
+        u, row = np.unique(c, return_inverse=True)
+        x['two_tower_sim'] = np.einsum('nd,nd->n', fc.cand.tt.embed(u.astype('int32'))[row], fc.cand.tt.emb[a]).astype('float32')
     art, cust = fc.articles.iloc[a], fc.customers.iloc[c]
     x = x.assign(**{f'item_{k}': art[k].to_numpy() for k in ARTICLE_COLS}, **{f'customer_{k}': cust[k].to_numpy() for k in CUSTOMER_COLS})
     return x.assign(item_trend_1_7=x.item_units_1d * 7 / (x.item_units_7d + 1), item_trend_7_30=x.item_units_7d * 30 / 7 / (x.item_units_30d + 1),
@@ -111,8 +118,8 @@ class Ranker(Recommender):
         return FeatureContext(tables, cutoff, self.cp, self.two_tower(tables, cutoff))
 
     def windows(self, cutoff) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-        "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 2 windows."
-        n, days = self.p['train_windows'] or max(2, -(-5 // self.cfg.test_days)), pd.Timedelta(days=self.cfg.test_days)
+        "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 3 windows."
+        n, days = self.p['train_windows'] or max(3, -(-5 // self.cfg.test_days)), pd.Timedelta(days=self.cfg.test_days)
         return [(cutoff - w * days, cutoff - (w - 1) * days) for w in range(1, n + 1)]
 
     def training_table(self, tables, cutoff) -> pd.DataFrame:

@@ -799,13 +799,16 @@ class Oracle:
         return S
 
     def recommend(self, customer_ids: list[str], cutoff: pd.Timestamp, days: int, history: pd.DataFrame,
-                  k: int = 12) -> list[list[str]]:
-        "Per customer, the `k` articles she most likely buys in [cutoff, cutoff + days) given `history` (ties by article_id)."
+                  k: int = 12, sold_only: bool = False) -> list[list[str]]:
+        """Per customer, the `k` articles she most likely buys in [cutoff, cutoff + days) given `history` (ties by
+        article_id); with `sold_only`, among the articles sold in `history` (those a model of the past can know)."""
         out, ids, chunk = [], list(customer_ids), max(64, 2**24 // len(self.w.article_ids))
         history = history[pd.to_datetime(history.t_dat) < pd.Timestamp(cutoff)]
+        unsold = ~np.isin(self.w.article_ids, history.article_id.astype(str).unique()) if sold_only else None
         history = history[history.customer_id.astype(str).isin(set(map(str, ids)))]
         for i in range(0, len(ids), chunk):
             S = self.scores(ids[i:i + chunk], cutoff, days, history)
+            if sold_only: S[:, unsold] = -1
             top = np.argpartition(-S, k, axis=1)[:, :k]
             top = np.take_along_axis(top, np.lexsort((top, -np.take_along_axis(S, top, 1)), axis=1), 1)
             out += [list(r) for r in self.w.article_ids[top]]
