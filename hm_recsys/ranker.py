@@ -78,14 +78,15 @@ def ranker_features(fc: FeatureContext, customer_idx) -> pd.DataFrame:
     h = fc.cand.h[fc.cand.h.customer_idx.isin(np.unique(c))]
     hc, ha = h.customer_idx.to_numpy('int64'), h.article_idx.to_numpy()
     d, q = days_before(h.t_dat, fc.cand.cutoff), h.quantity.to_numpy('float32')
-    n = len(fc.articles)
+    n, cols = len(fc.articles), {}
     for name, g in ({'item': np.arange(n)} | fc.groups).items():
-        x = x.assign(**history_stats(hc * n + g[ha], d, q, c * n + g[a], f'cust_{name}'))
+        cols |= history_stats(hc * n + g[ha], d, q, c * n + g[a], f'cust_{name}')
     if fc.cand.tt is not None:   # the two-tower cosine of every candidate, not only of those it retrieved
         u, row = np.unique(c, return_inverse=True)
-        x['two_tower_sim'] = np.einsum('nd,nd->n', fc.cand.tt.embed(u.astype('int32'))[row], fc.cand.tt.emb[a]).astype('float32')
+        cols['two_tower_sim'] = np.einsum('nd,nd->n', fc.cand.tt.embed(u.astype('int32'))[row], fc.cand.tt.emb[a]).astype('float32')
     art, cust = fc.articles.iloc[a], fc.customers.iloc[c]
-    x = x.assign(**{f'item_{k}': art[k].to_numpy() for k in ARTICLE_COLS}, **{f'customer_{k}': cust[k].to_numpy() for k in CUSTOMER_COLS})
+    cols |= {f'item_{k}': art[k].to_numpy() for k in ARTICLE_COLS} | {f'customer_{k}': cust[k].to_numpy() for k in CUSTOMER_COLS}
+    x = pd.concat([x, pd.DataFrame(cols, index=x.index)], axis=1)   # one block per dtype, not one per column
     return x.assign(item_trend_1_7=x.item_units_1d * 7 / (x.item_units_7d + 1), item_trend_7_30=x.item_units_7d * 30 / 7 / (x.item_units_30d + 1),
                     age_gap=x.customer_age - x.item_buyer_age_mean, price_ratio=x.item_price_last / x.customer_mean_price,
                     online_gap=x.customer_online_share - x.item_online_share,
