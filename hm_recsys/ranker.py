@@ -119,8 +119,8 @@ class Ranker(Recommender):
         return FeatureContext(tables, cutoff, self.cp, self.two_tower(tables, cutoff))
 
     def windows(self, cutoff) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-        "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 3 windows."
-        n, days = self.p['train_windows'] or max(3, -(-5 // self.cfg.test_days)), pd.Timedelta(days=self.cfg.test_days)
+        "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 2 windows."
+        n, days = self.p['train_windows'] or max(2, -(-5 // self.cfg.test_days)), pd.Timedelta(days=self.cfg.test_days)
         return [(cutoff - w * days, cutoff - (w - 1) * days) for w in range(1, n + 1)]
 
     def training_table(self, tables, cutoff) -> pd.DataFrame:

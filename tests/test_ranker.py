@@ -55,7 +55,7 @@ def test_deterministic(run):
 def test_default_windows(run):
     cfg, tables = run
     cut = tables.split.test_start
-    assert len(Ranker(cfg).windows(cut)) == 3                                   # weekly windows: at least three
+    assert len(Ranker(cfg).windows(cut)) == 2                                   # weekly windows: at least two
     assert len(Ranker(replace(cfg, test_days=1)).windows(cut)) == 5             # daily windows: 5 days of labels
 
 def test_two_tower_source(run):
