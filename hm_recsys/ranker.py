@@ -18,9 +18,9 @@ from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
 from .model import model_params
 
 # %% auto #0
-__all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'RANKED_K', 'ranker_params', 'history_stats',
-           'repeat_shares', 'FeatureContext', 'ranker_features', 'feature_columns', 'Ranker', 'save_choice',
-           'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
+__all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K', 'ranker_params',
+           'history_stats', 'repeat_shares', 'FeatureContext', 'ranker_features', 'feature_columns', 'chunks', 'Ranker',
+           'save_choice', 'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
 
 # %% ../nbs/05c_ranker.ipynb #c008
 RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
@@ -41,7 +41,8 @@ def history_stats(group: np.ndarray, d: np.ndarray, q: np.ndarray, keys: np.ndar
     cols = {f'{prefix}_{w}d': q * (d <= w) for w in WINDOWS} | {f'{prefix}_decayed': q / d, f'{prefix}_days_since': d}
     g = pd.DataFrame(cols).groupby(group).agg({c: 'min' if c.endswith('since') else 'sum' for c in cols})
     pos = g.index.get_indexer(keys)
-    return {c: np.where(pos >= 0, g[c].to_numpy('float32')[pos], np.nan if c.endswith('since') else 0).astype('float32') for c in cols}
+    fill = lambda c: np.float32(np.nan if c.endswith('since') else 0)   # at position -1: keys never bought, or no rows at all
+    return {c: np.append(g[c].to_numpy('float32'), fill(c))[pos] for c in cols}
 
 def repeat_shares(h: pd.DataFrame, n_articles: int, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
     "Per article and per customer: the share of their (customer, article) pairs bought on more than one day."
@@ -98,6 +99,13 @@ def feature_columns(x: pd.DataFrame) -> list[str]:
     return [c for c in x.columns if c not in ('customer_idx', 'article_idx', 'label')]
 
 # %% ../nbs/05c_ranker.ipynb #c018
+CHUNK = 5_000  # customers whose candidates and features are built at once: bounds the memory at Kaggle size
+
+def chunks(customer_idx, n: int = CHUNK) -> list[np.ndarray]:
+    "The distinct `customer_idx`, sorted, in slices of `n` (one empty slice when there are none)."
+    c = np.unique(np.asarray(customer_idx))
+    return [c[i:i + n] for i in range(0, max(len(c), 1), n)]
+
 class Ranker(Recommender):
     "LightGBM over the candidate union; `fit(tables, cutoff)` learns on the `train_windows` windows just before `cutoff`."
     name = 'ranker'
@@ -128,12 +136,14 @@ class Ranker(Recommender):
         rng, n, parts = np.random.default_rng(self.cfg.seed), len(tables.articles), []
         for w, (start, end) in enumerate(self.windows(cutoff)):
             truth = window_truth(tables.transactions, start, end)
-            x = ranker_features(self.context(replace(tables, transactions=history(tables.transactions, start)), start), truth.customers)
-            x['label'] = np.isin(x.customer_idx.to_numpy('int64') * n + x.article_idx.to_numpy(),
-                                 np.repeat(truth.customers.astype('int64'), truth.sizes) * n + truth.items).astype('int8')
-            x = x[x.groupby('customer_idx').label.transform('max').to_numpy() > 0]
-            keep = (x.label.to_numpy() == 1) | (rng.random(len(x)) < self.p['neg_rate'])
-            parts.append(x[keep].assign(query=w * len(tables.customers) + x.customer_idx[keep]))
+            fc = self.context(replace(tables, transactions=history(tables.transactions, start)), start)
+            bought = np.repeat(truth.customers.astype('int64'), truth.sizes) * n + truth.items
+            for c in chunks(truth.customers):
+                x = ranker_features(fc, c)
+                x['label'] = np.isin(x.customer_idx.to_numpy('int64') * n + x.article_idx.to_numpy(), bought).astype('int8')
+                x = x[x.groupby('customer_idx').label.transform('max').to_numpy() > 0]
+                keep = (x.label.to_numpy() == 1) | (rng.random(len(x)) < self.p['neg_rate'])
+                parts.append(x[keep].assign(query=w * len(tables.customers) + x.customer_idx[keep]))
         return pd.concat(parts, ignore_index=True)
 
     def fit(self, tables, cutoff) -> Ranker:
@@ -156,11 +166,15 @@ class Ranker(Recommender):
         return pd.Series(self.model.feature_importance('gain'), index=self.features).sort_values(ascending=False)
 
     def scored(self, customer_idx) -> pd.DataFrame:
-        "The candidates of `customer_idx` with their `score`, best first within each customer (ties by article_idx)."
+        "The candidates of `customer_idx`: ids, source ranks and `score`, best first within each customer (ties by article_idx)."
         key = np.asarray(customer_idx).tobytes()
         if self._cache[0] != key:
-            x = ranker_features(self.fc, customer_idx)
-            x['score'] = self.model.predict(x[self.features], num_threads=os.cpu_count())  # row by row: the same on any thread count
+            parts = []
+            for c in chunks(customer_idx):   # the features of one chunk at a time; only ids, source ranks and scores are kept
+                x = ranker_features(self.fc, c)
+                score = self.model.predict(x[self.features], num_threads=os.cpu_count())  # row by row: the same on any thread count
+                parts.append(x.filter(regex='^(customer|article)_idx$|_rank$').assign(score=score))
+            x = pd.concat(parts, ignore_index=True)
             o = np.lexsort((x.article_idx.to_numpy(), -x.score.to_numpy(), x.customer_idx.to_numpy()))
             self._cache = (key, x.iloc[o].reset_index(drop=True))
         return self._cache[1]
@@ -198,15 +212,15 @@ def best_source(x: pd.DataFrame) -> np.ndarray:
     ranks = np.nan_to_num(x[[f'{n}_rank' for n in names]].to_numpy('float32'), nan=np.inf)
     return np.asarray(names)[ranks.argmin(1)] if len(x) else np.zeros(0, str)
 
-def ranked_lists(r: Ranker, customer_idx, k: int = RANKED_K, chunk: int = 5_000) -> pd.DataFrame:
+def ranked_lists(r: Ranker, customer_idx, k: int = RANKED_K) -> pd.DataFrame:
     "The ranker's first `k` candidates of each customer it serves, best first: customer_idx, article_idx, score, source."
-    c = np.unique(np.asarray(customer_idx)); c, parts = c[~r.cold(c)], []
-    for i in range(0, len(c), chunk):
-        s = r.scored(c[i:i + chunk]); sc = s.customer_idx.to_numpy()
+    c = np.unique(np.asarray(customer_idx)); parts = []
+    for part in chunks(c[~r.cold(c)]):
+        s = r.scored(part); sc = s.customer_idx.to_numpy()
         s = s[np.arange(len(s)) - np.searchsorted(sc, sc) < k]
         parts.append(pd.DataFrame({'customer_idx': s.customer_idx.to_numpy('int32'), 'article_idx': s.article_idx.to_numpy('int32'),
                                    'score': s.score.to_numpy('float32'), 'source': best_source(s)}))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=['customer_idx', 'article_idx', 'score', 'source'])
+    out = pd.concat(parts, ignore_index=True)
     return out.assign(source=pd.Categorical(out.source, categories=list(sources(r.fc.cand))))
 
 def save_ranked(cfg: Config, r: Ranker, lists: pd.DataFrame, path=None) -> Path:
