@@ -214,7 +214,7 @@ def best_source(x: pd.DataFrame) -> np.ndarray:
 
 def ranked_lists(r: Ranker, customer_idx, k: int = RANKED_K) -> pd.DataFrame:
     "The ranker's first `k` candidates of each customer it serves, best first: customer_idx, article_idx, score, source."
-    c = np.unique(np.asarray(customer_idx)); parts = []
+    c, parts = np.asarray(customer_idx), []
     for part in chunks(c[~r.cold(c)]):
         s = r.scored(part); sc = s.customer_idx.to_numpy()
         s = s[np.arange(len(s)) - np.searchsorted(sc, sc) < k]
