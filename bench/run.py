@@ -108,7 +108,7 @@ def markdown(b: dict) -> str:
                                                         'with `bench/scale.py --preset full --out reports/scale.json`.** ')
             parts.append(f'## Scale\n\n{check}The `{sc["preset"]}` synthetic preset end to end (`bench/scale.py`), each stage in its own '
                          f'process (peak RSS is that process\'s). Two-tower training on the last {sc["params"]["model"]["train_days"]} days; '
-                         'the ranker (`rank`) with its default settings (binary objective, no two-tower source): one fit, then the stored lists of every '
+                         'the ranker (`rank`) with its default settings (`RANKER_DEFAULTS`): one fit, then the stored lists of every '
                          'customer (05c also fits the settings it compares on the validation cutoff). '
                          f'Targets: whole run <= {sc["targets"]["total_minutes"]} min, peak RSS <= {sc["targets"]["peak_rss_gb"]} GB.'
                          + (f' Rerun alone (`--stages`) on the data the other stages wrote: {", ".join(sc["rerun"])}; the total sums the '

@@ -8,7 +8,7 @@ Stages, each in its own process so that its peak RSS is its own (`os.wait4`), re
   index     article embeddings, exact FAISS index and the registry (`index.TwoTowerRecommender`, `save_registry`)
   score     12 recommendations for every customer from the registry, and MAP@12 of the test week
   rank      the LightGBM ranker with its default settings (`ranker.Ranker`): fit on the windows before the cutoff,
-            MAP@12 of the test week, then its stored lists for every customer (`ranker.ranked_lists`)
+            MAP@12 of the test week, then its lists for every customer stored in the registry (`ranked_lists`, `save_ranked`)
 The run's data goes to data/scale-<preset>/ (removed first, so that nothing is cached), its params file too.
     .venv/bin/python bench/scale.py --preset tiny                       # seconds: the check
     .venv/bin/python bench/scale.py --preset full --out reports/scale.json   # Kaggle size: the benchmark
@@ -85,16 +85,16 @@ def stage(name: str, params: Path) -> dict:
         return {'customers_scored': n, 'customers_per_s': round(n / secs), 'test_customers': len(truth.customers),
                 'map@12': round(float(ap.mean()), 5)}
     if name == 'rank':
-        from hm_recsys.config import write_parquet
         from hm_recsys.evaluation import customer_metrics, window_truth
-        from hm_recsys.ranker import Ranker, ranked_lists
+        from hm_recsys.ranker import Ranker, ranked_lists, save_ranked
         t0 = time.perf_counter(); r = Ranker(cfg).fit(tables, cutoff); fit_s = time.perf_counter() - t0
         truth = window_truth(tables.transactions, cutoff, tables.split.test_end)
         ap = customer_metrics(r.recommend(truth.customers), truth)['ap']
         t0 = time.perf_counter(); lists = ranked_lists(r, np.arange(len(tables.customers))); lists_s = time.perf_counter() - t0
-        write_parquet(lists, work/'ranked.parquet')
-        return {'fit_seconds': round(fit_s, 1), 'train_rows': r.train_rows, 'features': len(r.features), 'map@12': round(float(ap.mean()), 5),
-                'customers_ranked': int(lists.customer_idx.nunique()), 'lists_seconds': round(lists_s, 1)}
+        save_ranked(cfg, r, lists)
+        return {'objective': r.p['objective'], 'two_tower': r.p['two_tower'], 'fit_seconds': round(fit_s, 1), 'train_rows': r.train_rows,
+                'features': len(r.features), 'map@12': round(float(ap.mean()), 5), 'customers_ranked': int(lists.customer_idx.nunique()),
+                'lists_seconds': round(lists_s, 1)}
     raise ValueError(f'unknown stage {name!r}; stages: {STAGES}')
 
 # ---------------------------------------------------------------- the driver
