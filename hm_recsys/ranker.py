@@ -20,7 +20,7 @@ from .model import model_params
 # %% auto #0
 __all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K', 'ranker_params',
            'history_stats', 'repeat_shares', 'FeatureContext', 'ranker_features', 'feature_columns', 'chunks', 'Ranker',
-           'save_choice', 'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
+           'served', 'save_choice', 'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
 
 # %% ../nbs/05c_ranker.ipynb #c008
 RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
@@ -194,9 +194,16 @@ class Ranker(Recommender):
         return merge_lists(grid[row], self.fill.recommend(c, 2 * k), k=k)
 
 # %% ../nbs/05c_ranker.ipynb #c022
-def save_choice(cfg: Config, settings: dict, validation: dict):
-    "Store the ranker settings chosen on the validation window (and the validation MAP@12 of each candidate)."
-    return write_json({'settings': settings, 'validation_map@12': validation}, cfg.artifacts_dir/'ranker.json')
+def served(r: dict, fill: dict) -> tuple[float, str]:
+    "MAP@12 of the ranker result `r` (from `evaluate`) as served, and its cold policy: the better of `r` and the popularity `fill` on the cold segment."
+    seg = lambda x, s: x['segments'][s]['map@12'] or 0.   # None on an empty segment
+    cold = 'popularity' if seg(fill, 'cold') > seg(r, 'cold') else 'ranker'
+    n = {s: r['segments'][s]['customers'] for s in ('warm', 'cold')}
+    return (n['warm'] * seg(r, 'warm') + n['cold'] * max(seg(r, 'cold'), seg(fill, 'cold'))) / max(n['warm'] + n['cold'], 1), cold
+
+def save_choice(cfg: Config, settings: dict, validation: dict, as_served: dict):
+    "Store the ranker settings chosen on the validation window, with each candidate's validation MAP@12 as scored and as served."
+    return write_json({'settings': settings, 'validation_map@12': validation, 'served_map@12': as_served}, cfg.artifacts_dir/'ranker.json')
 
 def chosen_settings(cfg: Config) -> dict:
     "The settings `save_choice` stored for `cfg` ({} before 05c_ranker has run)."
