@@ -76,7 +76,7 @@ def stage(name: str, params: Path) -> dict:
         preds = np.empty((n, 12), 'int32')
         for s in range(0, n, batch):
             idx = np.arange(s, min(s + batch, n), dtype='int32')
-            preds[s:s + len(idx)] = reg.index.search(customer_embeddings(reg.model, idx, hist, cutoff), 12)[1]
+            preds[s:s + len(idx)] = reg.search(customer_embeddings(reg.model, idx, hist, cutoff), 12)[1]
         secs = time.perf_counter() - t0
         pd.DataFrame({'customer_idx': np.repeat(np.arange(n, dtype='int32'), 12), 'rank': np.tile(np.arange(1, 13, dtype='int8'), n),
                       'article_idx': preds.ravel()}).to_parquet(work/'scores.parquet')

@@ -119,9 +119,9 @@ def popular(window: int):
 
 def two_tower(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     "The two-tower recommender's top `two_tower` (exact FAISS search); score: the cosine of customer and article embeddings."
-    c = np.asarray(customer_idx, 'int32')
-    a = ctx.tt.recommend(c, ctx.p['two_tower']).astype('int64')
-    s = np.einsum('nd,nkd->nk', ctx.tt.embed(c), ctx.tt.emb[a.clip(0)])
+    c = np.asarray(customer_idx, 'int32'); u = ctx.tt.embed(c)   # embedded once, for the search and the scores
+    a = ctx.tt.top(u, ctx.p['two_tower']).astype('int64')
+    s = np.einsum('nd,nkd->nk', u, ctx.tt.emb[a.clip(0)])
     return pd.DataFrame({'customer_idx': np.repeat(c, a.shape[1]), 'article_idx': a.ravel().astype('int32'), 'score': s.ravel().astype('float32'),
                          'rank': np.tile(np.arange(a.shape[1], dtype='int16'), len(c))}).query('article_idx >= 0')
 

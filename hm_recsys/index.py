@@ -19,8 +19,8 @@ from .model import (History, TwoTower, article_embeddings, customer_embeddings, 
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'REGISTRY_ARTICLE_COLS', 'REGISTRY_FILES', 'RANKED_FILE', 'build_index', 'brute_force_topk',
-           'same_topk', 'benchmark', 'TwoTowerRecommender', 'repurchase_scores', 'BlendRecommender', 'git_commit',
-           'data_fingerprint', 'registry_dir', 'save_registry', 'Registry', 'load_registry']
+           'same_topk', 'benchmark', 'with_bias', 'TwoTowerRecommender', 'repurchase_scores', 'BlendRecommender',
+           'git_commit', 'data_fingerprint', 'registry_dir', 'save_registry', 'Registry', 'load_registry']
 
 # %% ../nbs/05_index.ipynb #c007
 def build_index(emb: np.ndarray, kind: str = 'flat', nlist: int | None = None, nprobe: int = 32, m: int = 32,
@@ -75,6 +75,10 @@ def benchmark(emb: np.ndarray, queries: np.ndarray, k: int = 100, n_single: int 
     return pd.DataFrame.from_dict(out, orient='index')
 
 # %% ../nbs/05_index.ipynb #c013
+def with_bias(u: np.ndarray) -> np.ndarray:
+    "Customer vectors `u` (n, dim) as queries of the two-tower index: a 1 appended for the popularity coordinate."
+    return np.hstack([u, np.ones((len(u), 1), 'float32')])
+
 class TwoTowerRecommender(Recommender):
     "The two-tower model's exact FAISS top-k; `fitted` = (model, info) of a model already fit for the cutoff."
     name = 'two_tower'
@@ -93,11 +97,10 @@ class TwoTowerRecommender(Recommender):
         return self
 
     def embed(self, customer_idx) -> np.ndarray: return customer_embeddings(self.model, customer_idx, self.hist, self.cutoff)
-    def query(self, customer_idx) -> np.ndarray:
-        "The customers' embeddings with a 1 for the popularity coordinate."
-        u = self.embed(customer_idx); return np.hstack([u, np.ones((len(u), 1), 'float32')])
-    def recommend(self, customer_idx, k=12) -> np.ndarray:
-        return self.index.search(self.query(customer_idx), k)[1].astype('int32')
+    def top(self, u: np.ndarray, k: int) -> np.ndarray:
+        "The `k` best article_idx for customer vectors `u` (from `embed`)."
+        return self.index.search(with_bias(u), k)[1].astype('int32')
+    def recommend(self, customer_idx, k=12) -> np.ndarray: return self.top(self.embed(customer_idx), k)
 
 # %% ../nbs/05_index.ipynb #c015
 def repurchase_scores(tx: pd.DataFrame, cutoff, n_customers: int, n_articles: int, half_life: float) -> sparse.csr_matrix:
@@ -135,9 +138,9 @@ class BlendRecommender(Recommender):
     def scored_candidates(self, customer_idx) -> tuple[np.ndarray, np.ndarray]:
         "(candidates, scores) per customer, -1 / -inf for padding and repeats."
         c, kc, q = np.asarray(customer_idx), self.p['blend_candidates'], self.p
-        q_ = self.tt.query(c); u = q_[:, :-1]
+        u = self.tt.embed(c)
         rep_a, rep_s = _row_top(self.rep, c, kc)
-        tt_a = self.tt.index.search(q_, min(kc, len(self.pop)))[1]
+        tt_a = self.tt.top(u, min(kc, len(self.pop)))
         cand = np.concatenate([rep_a, tt_a, np.broadcast_to(self.pop_top, (len(c), len(self.pop_top)))], 1).astype('int64')
         rep = np.concatenate([rep_s + q['blend_rep_bonus'] * (rep_a >= 0), np.zeros((len(c), cand.shape[1] - kc))], 1)
         cos, pop = np.einsum('nd,nkd->nk', u, self.tt.emb[cand.clip(0)]), self.pop[cand.clip(0)]
@@ -151,8 +154,8 @@ class BlendRecommender(Recommender):
         return np.where(np.isfinite(np.take_along_axis(s, o, 1)), np.take_along_axis(cand, o, 1), -1).astype('int32')
 
 # %% ../nbs/05_index.ipynb #c020
-FORMAT_VERSION = 3  # 2: the catalogue fields, last prices and purchase counts are in the registry; 3: product codes
-REGISTRY_ARTICLE_COLS = ('article_idx', 'article_id', 'product_code', 'pop_bias', 'name', 'product_type', 'colour', 'price')
+FORMAT_VERSION = 4  # 2: catalogue fields, last prices, purchase counts; 3: product codes; 4: the index has the popularity coordinate
+REGISTRY_ARTICLE_COLS = ('article_idx', 'article_id', 'product_code', 'name', 'product_type', 'colour', 'price')
 REGISTRY_FILES = ('metadata.json', 'weights.pt', 'articles.faiss', 'articles.parquet', 'customers.parquet',
                   'purchases.parquet', 'pop_decayed.parquet', 'pop_age.parquet')
 RANKED_FILE = 'ranked.parquet'  # optional: the ranker's lists (`05c_ranker.save_ranked`)
@@ -181,7 +184,7 @@ def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict |
     last = h.sort_values(['customer_idx', 't_dat', 'article_idx']).groupby('customer_idx').tail(max(model.params['history_len'], 50))
     pop = popularity_tables(tables.customers, tables.transactions, cutoff, cfg.pop_days)
     n, m = len(tables.articles), len(tables.customers)
-    arts = tables.articles.assign(pop_bias=rec.bias, price=h.groupby('article_idx').price.last().reindex(range(n)).to_numpy())  # rows in day order
+    arts = tables.articles.assign(price=h.groupby('article_idx').price.last().reindex(range(n)).to_numpy())  # rows in day order
     arts = arts.rename(columns={'prod_name': 'name', 'product_type_name': 'product_type', 'colour_group_name': 'colour'})
     customers = tables.customers.assign(purchases=np.bincount(h.customer_idx, weights=h.quantity, minlength=m).astype('int64'),
                                         last_purchase=h.groupby('customer_idx').t_dat.max().reindex(range(m)).to_numpy())
@@ -192,7 +195,7 @@ def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict |
     with atomic_path(path) as tmp:
         tmp.mkdir()
         torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp/'weights.pt')
-        faiss.write_index(build_index(rec.emb), str(tmp/'articles.faiss'))  # the towers' vectors; the bias is a column
+        faiss.write_index(rec.index, str(tmp/'articles.faiss'))  # the recommender's own: vectors and popularity coordinate
         arts[list(REGISTRY_ARTICLE_COLS)].to_parquet(tmp/'articles.parquet', index=False)
         customers.to_parquet(tmp/'customers.parquet', index=False)
         last[['customer_idx', 't_dat', 'article_idx', 'quantity']].to_parquet(tmp/'purchases.parquet', index=False)
@@ -208,6 +211,12 @@ class Registry:
     ranked: pd.DataFrame | None = None   # the ranker's lists, when `05c_ranker` stored them
 
     def history(self) -> History: return History.from_tx(self.purchases)
+    def search(self, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        "(scores, article_idx) of the `k` best articles for customer vectors `u`, as `TwoTowerRecommender` ranks them."
+        return self.index.search(with_bias(u), k)
+    def vectors(self) -> np.ndarray:
+        "(n_articles, dim) the towers' article vectors, read back from the index."
+        return self.index.reconstruct_n(0, self.index.ntotal)[:, :-1]
 
 def load_registry(path: Path | str) -> Registry:
     "Read a registry written by `save_registry`; a missing file or another format version fails with what to do."

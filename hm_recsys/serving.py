@@ -26,8 +26,8 @@ import torch
 from .config import Config, load_config
 from .etl import run_etl
 from .features import AGE_EDGES, age_bucket, days_before
-from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry
-from .model import History, TwoTower, article_embeddings, day_number, model_params
+from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry, with_bias
+from .model import History, TwoTower, day_number, model_params
 
 # %% auto #0
 __all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'CSS',
@@ -196,7 +196,7 @@ class ServingData:
     hist_articles: np.ndarray     # their article_idx
     hist_days: np.ndarray         # days from each to the cutoff (1 = the day before)
     article_vectors: np.ndarray   # (n_articles, dim) float32, L2-normalised
-    index: object                 # a FAISS index over article_vectors (inner product)
+    index: object                 # the registry's FAISS index: article_vectors and the popularity coordinate (`with_bias` queries)
     embed: Callable               # embed(customer_idx, article_idx array, days array) -> (dim,) float32: the customer tower
     popular: tuple                # (article_idx, score) arrays, best first: the fallback for everyone
     popular_by_age: dict          # age bucket code -> (article_idx, score) arrays, best first
@@ -311,7 +311,7 @@ def serving_data(path: str | Path) -> ServingData:
         lists = (np.searchsorted(r.customer_idx.to_numpy(), np.arange(m + 1)), r.article_idx.to_numpy(), r.score.to_numpy(),
                  r.source.cat.codes.to_numpy(), list(r.source.cat.categories))
     meta.setdefault('model_version', f"{'ranker' if r is not None else 'two_tower'}-{meta['dataset']}-{meta['cutoff']}-{stamp}")
-    return ServingData(articles, customers, *_latest_first(reg.purchases, m, cutoff), article_embeddings(reg.model), reg.index,
+    return ServingData(articles, customers, *_latest_first(reg.purchases, m, cutoff), reg.vectors(), reg.index,
                        tower_embedder(reg.model, cutoff), ranked(reg.pop_decayed),
                        {int(b): ranked(t) for b, t in reg.pop_age.groupby('age_bucket')}, bucket, cutoff, meta,
                        reg.model.params['history_len'], lists)
@@ -357,7 +357,7 @@ def _two_tower(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: n
     "The customer tower's `k` nearest articles, each with the past purchase closest to it as the reason."
     u, d = self.vector(customer_idx, arts, days), self.data
     arts, days = arts[:d.history_len], days[:d.history_len]  # the purchases the tower pooled
-    scores, idx = d.index.search(u[None], k)
+    scores, idx = d.index.search(with_bias(u[None]), k)
     ok = idx[0] >= 0
     idx, scores = idx[0][ok], scores[0][ok]
     closest = (d.article_vectors[arts] @ d.article_vectors[idx].T).argmax(0)

@@ -60,7 +60,7 @@ def test_registry_round_trip_and_errors(setup, fitted, tmp_path):
     reg = load_registry(path)
     np.testing.assert_array_equal(article_embeddings(reg.model), fitted.emb)
     q = customer_embeddings(reg.model, np.arange(10), reg.history(), fitted.cutoff)
-    np.testing.assert_array_equal(reg.index.search(q, 12)[1], fitted.recommend(np.arange(10), 12))
+    np.testing.assert_array_equal(reg.search(q, 12)[1], fitted.recommend(np.arange(10), 12))
     meta = json.loads((path/'metadata.json').read_text())
     write_json({**meta, 'format_version': 99}, path/'metadata.json')
     with pytest.raises(ValueError, match='format_version 99'): load_registry(path)
