@@ -11,9 +11,9 @@ from .evaluation import Truth
 from .features import age_bucket, days_before, history, popularity, top_articles
 
 # %% auto #0
-__all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'summed', 'copurchase_neighbours', 'CandidateContext',
-           'repurchase', 'colours', 'copurchase', 'age', 'popular', 'two_tower', 'sources', 'candidates',
-           'source_names', 'candidate_recall']
+__all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'rows_of', 'summed', 'copurchase_neighbours',
+           'CandidateContext', 'repurchase', 'colours', 'copurchase', 'age', 'popular', 'two_tower', 'sources',
+           'candidates', 'source_names', 'candidate_recall']
 
 # %% ../nbs/05b_candidates.ipynb #c008
 CANDIDATE_DEFAULTS = dict(repurchase=50, colours=30, copurchase=60, two_tower=50, age=30, popular=30,
@@ -36,6 +36,13 @@ def top_per_group(g: np.ndarray, a: np.ndarray, s: np.ndarray, n: int) -> pd.Dat
     keep = rank < n
     return pd.DataFrame({'customer_idx': g[keep].astype('int32'), 'article_idx': a[keep].astype('int32'),
                          'score': s[keep].astype('float32'), 'rank': rank[keep].astype('int16')})
+
+def rows_of(keys: np.ndarray, customer_idx) -> np.ndarray:
+    "Positions in the sorted `keys` of those equal to one of `customer_idx`: a lookup within the slice of their range only."
+    c = np.unique(np.asarray(customer_idx))
+    if not len(c): return np.zeros(0, 'int64')
+    lo, hi = np.searchsorted(keys, c[0]), np.searchsorted(keys, c[-1], 'right')
+    return lo + np.flatnonzero(np.isin(keys[lo:hi], c))
 
 def summed(g: np.ndarray, a: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Weights `w` summed per (g, a): (g, a, total) sorted by g, then a."
@@ -62,7 +69,9 @@ class CandidateContext:
         self.bucket = age_bucket(tables.customers.sort_values('customer_idx').age)
         w = h.quantity.to_numpy('float64') * np.exp2(-days_before(h.t_dat, cutoff) / p['half_life'])
         self.owned = pd.DataFrame(dict(zip(('customer_idx', 'article_idx', 'score'),
-                                           summed(h.customer_idx.to_numpy(), h.article_idx.to_numpy(), w))))
+                                           summed(h.customer_idx.to_numpy(), h.article_idx.to_numpy(), w))))  # sorted by customer
+        self.by_customer = np.argsort(h.customer_idx.to_numpy(), kind='stable')   # positions in `h`, by customer
+        self.h_customers = h.customer_idx.to_numpy()[self.by_customer]
         pop = popularity(h, cutoff, p['age_days'], decay=True)
         self.pop = np.zeros(len(self.product_code)); self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
         self.neighbours = copurchase_neighbours(h, cutoff, p['cooc_days'], p['cooc_neighbours'])
@@ -73,7 +82,11 @@ class CandidateContext:
 
     def own(self, customer_idx) -> pd.DataFrame:
         "The (customer_idx, article_idx, score) bought before the cutoff by `customer_idx`, recency-weighted units."
-        return self.owned[self.owned.customer_idx.isin(customer_idx)]
+        return self.owned.iloc[rows_of(self.owned.customer_idx.to_numpy(), customer_idx)]
+
+    def rows(self, customer_idx) -> pd.DataFrame:
+        "The rows of `h` of `customer_idx`, by customer (each one's rows in their order in `h`)."
+        return self.h.iloc[self.by_customer[rows_of(self.h_customers, customer_idx)]]
 
 # %% ../nbs/05b_candidates.ipynb #c018
 def repurchase(ctx: CandidateContext, customer_idx) -> pd.DataFrame:

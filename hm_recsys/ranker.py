@@ -76,7 +76,7 @@ def ranker_features(fc: FeatureContext, customer_idx) -> pd.DataFrame:
     "The candidates of `customer_idx` (sorted by customer, then union rank) with every ranker feature."
     x = candidates(fc.cand, customer_idx)
     c, a = x.customer_idx.to_numpy('int64'), x.article_idx.to_numpy()
-    h = fc.cand.h[fc.cand.h.customer_idx.isin(np.unique(c))]
+    h = fc.cand.rows(c)
     hc, ha = h.customer_idx.to_numpy('int64'), h.article_idx.to_numpy()
     d, q = days_before(h.t_dat, fc.cand.cutoff), h.quantity.to_numpy('float32')
     n, cols = len(fc.articles), {}
