@@ -161,10 +161,10 @@ REGISTRY_FILES = ('metadata.json', 'weights.pt', 'articles.faiss', 'articles.par
 RANKED_FILE = 'ranked.parquet'  # optional: the ranker's lists (`05c_ranker.save_ranked`)
 
 def git_commit(root: Path) -> str:
-    "The commit checked out in `root` ('unknown' outside git); '+dirty' when there are uncommitted changes."
+    "The commit checked out in `root` ('unknown' outside git); '+dirty' when tracked files outside `reports/` (the runs' own outputs) changed."
     try:
         run = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        return run('rev-parse', 'HEAD') + ('+dirty' if run('status', '--porcelain', '--untracked-files=no') else '')
+        return run('rev-parse', 'HEAD') + ('+dirty' if run('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)reports') else '')
     except (OSError, subprocess.CalledProcessError): return 'unknown'
 
 def data_fingerprint(cfg: Config) -> str:
