@@ -135,8 +135,9 @@ def main():
         if not results[-1]['ok']: break
     rerun = [r['stage'] for r in results] if stages != list(STAGES) else []
     if a.out and Path(a.out).exists() and rerun:  # some stages rerun: keep the others' results
-        ran = {r['stage']: r for r in results}
-        results = [ran.pop(r['stage'], r) for r in json.loads(Path(a.out).read_text())['stages']] + list(ran.values())
+        old, ran = json.loads(Path(a.out).read_text()), {r['stage']: r for r in results}
+        results = [ran.pop(r['stage'], r) for r in old['stages']] + list(ran.values())
+        rerun = [s for s in STAGES if s in {*rerun, *old.get('rerun', [])}]   # every stage rerun since the whole run
     res = {'preset': a.preset, 'machine': machine(), 'params': yaml.safe_load(params.read_text()), 'stages': results, 'rerun': rerun,
            'total_minutes': round(sum(r['wall_s'] for r in results) / 60, 2), 'peak_rss_gb': max(r['peak_rss_gb'] for r in results),
            'targets': TARGETS, 'ok': all(r['ok'] for r in results)}
