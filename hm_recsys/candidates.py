@@ -6,6 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/candidates.html.md"""
 
 # %% ../nbs/05b_candidates.ipynb #c003
 from __future__ import annotations
+from functools import cached_property
 import numpy as np, pandas as pd
 from .evaluation import Truth
 from .features import age_bucket, days_before, history, popularity, top_articles
@@ -70,8 +71,6 @@ class CandidateContext:
         w = h.quantity.to_numpy('float64') * np.exp2(-days_before(h.t_dat, cutoff) / p['half_life'])
         self.owned = pd.DataFrame(dict(zip(('customer_idx', 'article_idx', 'score'),
                                            summed(h.customer_idx.to_numpy(), h.article_idx.to_numpy(), w))))  # sorted by customer
-        self.by_customer = np.argsort(h.customer_idx.to_numpy(), kind='stable')   # positions in `h`, by customer
-        self.h_customers = h.customer_idx.to_numpy()[self.by_customer]
         pop = popularity(h, cutoff, p['age_days'], decay=True)
         self.pop = np.zeros(len(self.product_code)); self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
         self.neighbours = copurchase_neighbours(h, cutoff, p['cooc_days'], p['cooc_neighbours'])
@@ -84,9 +83,16 @@ class CandidateContext:
         "The (customer_idx, article_idx, score) bought before the cutoff by `customer_idx`, recency-weighted units."
         return self.owned.iloc[rows_of(self.owned.customer_idx.to_numpy(), customer_idx)]
 
+    @cached_property
+    def by_customer(self) -> tuple[np.ndarray, np.ndarray]:
+        "The positions of `h` sorted by customer (stable) and the customer_idx in that order; built on the first `rows`."
+        c = self.h.customer_idx.to_numpy(); o = np.argsort(c, kind='stable')
+        return o, c[o]
+
     def rows(self, customer_idx) -> pd.DataFrame:
         "The rows of `h` of `customer_idx`, by customer (each one's rows in their order in `h`)."
-        return self.h.iloc[self.by_customer[rows_of(self.h_customers, customer_idx)]]
+        o, keys = self.by_customer
+        return self.h.iloc[o[rows_of(keys, customer_idx)]]
 
 # %% ../nbs/05b_candidates.ipynb #c018
 def repurchase(ctx: CandidateContext, customer_idx) -> pd.DataFrame:

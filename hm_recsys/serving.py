@@ -26,7 +26,7 @@ import torch
 from .config import Config, load_config
 from .etl import run_etl
 from .features import AGE_EDGES, age_bucket, days_before
-from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry, as_query
+from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry, tower_search
 from .model import History, TwoTower, day_number, model_params
 
 # %% auto #0
@@ -196,7 +196,7 @@ class ServingData:
     hist_articles: np.ndarray     # their article_idx
     hist_days: np.ndarray         # days from each to the cutoff (1 = the day before)
     article_vectors: np.ndarray   # (n_articles, dim) float32, L2-normalised
-    index: object                 # the registry's FAISS index: article_vectors (+ the popularity coordinate; `as_query`)
+    index: object                 # the registry's FAISS index: article_vectors (+ the popularity coordinate; `tower_search`)
     embed: Callable               # embed(customer_idx, article_idx array, days array) -> (dim,) float32: the customer tower
     popular: tuple                # (article_idx, score) arrays, best first: the fallback for everyone
     popular_by_age: dict          # age bucket code -> (article_idx, score) arrays, best first
@@ -357,7 +357,7 @@ def _two_tower(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: n
     "The customer tower's `k` nearest articles, each with the past purchase closest to it as the reason."
     u, d = self.vector(customer_idx, arts, days), self.data
     arts, days = arts[:d.history_len], days[:d.history_len]  # the purchases the tower pooled
-    scores, idx = d.index.search(as_query(d.index, u[None]), k)
+    scores, idx = tower_search(d.index, u[None], k)
     ok = idx[0] >= 0
     idx, scores = idx[0][ok], scores[0][ok]
     closest = (d.article_vectors[arts] @ d.article_vectors[idx].T).argmax(0)
