@@ -8,14 +8,15 @@ quality   every recommender on the synthetic default and the real sample, from t
           `make real-sample` wrote (nothing is refit here)
 retrieval bench/retrieval.py: FAISS flat / IVF / HNSW vs NumPy and PyTorch brute force, one run, ratios to NumPy
 serving   bench/load_api.py: HTTP latency under 32 concurrent clients, and in-process `recommend` latency
-scale     bench/scale.py's results (the full preset end to end), with the targets"""
+scale     bench/scale.py's results (the full preset end to end), with the targets
+device    bench/device.py's results (reports/device/*.json): two-tower training on a GPU and on CPUs, as run there"""
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import ROOT, machine
 
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
-SECTIONS = ('quality', 'retrieval', 'serving', 'scale')
+SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device')
 
 def quality() -> dict:
     "The recommenders of each committed metrics.json, best MAP@12 first."
@@ -52,6 +53,11 @@ def scale() -> dict:
     for f in ('scale.json', 'scale-tiny.json'):
         if (REPORTS/f).exists(): return {**json.loads((REPORTS/f).read_text()), 'file': f'reports/{f}'}
     return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
+
+def device() -> dict:
+    "bench/device.py's runs (reports/device/*.json), by file name; they are run where the GPU is, not here."
+    runs = {f.stem: json.loads(f.read_text()) for f in sorted((REPORTS/'device').glob('*.json'))}
+    return runs or {'missing': 'reports/device/*.json (run bench/device.py on a machine with a GPU, and on this one)'}
 
 # ---------------------------------------------------------------- BENCHMARKS.md
 def table(header: list[str], rows: list[list]) -> str:
@@ -120,13 +126,25 @@ def markdown(b: dict) -> str:
                                 for x in sc['stages']]))
             parts.append(f'**Total {sc["total_minutes"]} min, peak RSS {sc["peak_rss_gb"]} GB: '
                          f'{"meets" if sc["meets_targets"] else "misses"} the targets.**')
+    d = b.get('device')
+    if d and 'missing' in d: parts.append(f'## Two-tower training by device\n\n*{d["missing"]}: not run yet.*')
+    elif d:
+        parts.append('## Two-tower training by device\n\n`bench/device.py`: `fit_two_tower` on the processed tables of a params file '
+                     '(epoch tuning on the validation window, then the refit on every row before the cutoff), on the device torch '
+                     'finds (`CUDA_VISIBLE_DEVICES=` hides the GPU for the CPU run of the same machine). Thread counts change the order '
+                     'of floating-point sums, and on CUDA the sampled negatives come from the GPU\'s generator, so the curves and '
+                     'the tuned epochs can differ from machine to machine. The model is small (64-dim towers, batches of 1,024): '
+                     'per-batch Python work and the per-epoch validation search, on the CPU, take much of the time.')
+        parts.append(table(['run', 'params', 'machine', 'device', 'threads', 'fit s', 'tuned epochs', 'test Recall@100'],
+                           [[n, x['params'], x['machine']['gpu'] or f'{x["machine"]["cpu"]}, {x["machine"]["cores"]} cores', x['device'],
+                             x['cpu_threads'], x['fit_seconds'], x['best_epoch'], x['test_recall100']] for n, x in d.items()]))
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
                  'Rerun one section with `bench/run.py --only SECTION`.')
     return '\n\n'.join(parts) + '\n'
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('--only', default='quality,retrieval,serving,scale', help='sections to (re)run; others are kept from bench.json')
+    ap.add_argument('--only', default=','.join(SECTIONS), help='sections to (re)run; others are kept from bench.json')
     ap.add_argument('--serving-params', default='default', help='params whose registry the API serves')
     ap.add_argument('--seconds', type=float, default=30); ap.add_argument('--clients', type=int, default=32)
     ap.add_argument('--vectors', type=int, default=105_542); ap.add_argument('--queries', type=int, default=2000)
@@ -137,7 +155,7 @@ def main():
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     b = json.loads((out/'bench.json').read_text()) if (out/'bench.json').exists() else {}
     run = {'quality': quality, 'retrieval': lambda: retrieval(a.vectors, a.queries),
-           'serving': lambda: serving(a.serving_params, a.seconds, a.clients), 'scale': scale}
+           'serving': lambda: serving(a.serving_params, a.seconds, a.clients), 'scale': scale, 'device': device}
     for s in SECTIONS:
         if s in only: t = time.perf_counter(); b[s] = run[s](); print(f'{s}: {time.perf_counter() - t:.0f} s', flush=True)
     b.update(machine=machine(), updated=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))

@@ -1,10 +1,10 @@
 "The benchmark scripts on small inputs: retrieval figures, the quality table, BENCHMARKS.md."
-import sys
+import json, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'bench'))
-import common, retrieval, run
+import common, device, retrieval, run
 
 def test_retrieval_small():
     r = retrieval.run(n=3000, n_queries=100, n_single=10, k=20, clusters=30)
@@ -17,7 +17,19 @@ def test_retrieval_small():
 def test_benchmarks_markdown():
     b = {'machine': common.machine(), 'updated': 'now', 'quality': run.quality(),
          'retrieval': retrieval.run(n=2000, n_queries=50, n_single=5, k=10, clusters=20),
-         'serving': {'missing': 'the registry'}, 'scale': {'missing': 'reports/scale.json'}}
+         'serving': {'missing': 'the registry'}, 'scale': {'missing': 'reports/scale.json'},
+         'device': {'tiny': {'params': 'tiny', 'device': 'cpu', 'cpu_threads': 2, 'fit_seconds': 1.0, 'best_epoch': 2,
+                             'test_recall100': .5, 'machine': {'gpu': None, 'cpu': 'x', 'cores': 2}}}}
     md = run.markdown(b)
-    for h in ('## Machine', '## Quality', '## Retrieval', '## Serving', '## Scale', 'pytorch brute force'): assert h in md
+    for h in ('## Machine', '## Quality', '## Retrieval', '## Serving', '## Scale', 'pytorch brute force',
+              '## Two-tower training by device', '| tiny | tiny | x, 2 cores | cpu |'): assert h in md
     assert b['machine']['cores'] >= 1 and b['machine']['ram_gb'] > 0
+
+def test_device_fit_on_tiny(tmp_path):
+    from hm_recsys.config import load_config
+    from hm_recsys.etl import run_etl
+    run_etl(load_config('tiny'))
+    device.main('tiny', tmp_path/'d.json')
+    r = json.loads((tmp_path/'d.json').read_text())
+    assert r['device'] in ('cpu', 'cuda') and r['fit_seconds'] > 0 and 1 <= r['best_epoch'] <= len(r['val_recall100'])
+    assert 0 < r['test_recall100'] <= 1 and r['machine']['cores'] >= 1
