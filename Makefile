@@ -17,7 +17,12 @@ yaml = $(strip $(shell sed -n 's/^$(1): *"\{0,1\}\([^"\#]*\)"\{0,1\}.*/\1/p' $(P
 DATASET := $(call yaml,dataset)
 SOURCE := $(call yaml,source)
 R := $(call yaml,reports_dir)
-RAW := $(if $(filter synthetic,$(SOURCE)),data/$(DATASET)/raw,$(or $(DATA),$(call yaml,data_dir)))
+# DATA reaches every notebook and the service as HM_DATA_DIR, which load_config reads where the params file has no data_dir.
+ifneq ($(DATA),)
+$(if $(call yaml,data_dir),$(error $(P) sets its own data_dir: use DATA= with a params file without one, e.g. PARAMS=kaggle))
+export HM_DATA_DIR := $(abspath $(DATA))
+endif
+RAW := $(if $(filter synthetic,$(SOURCE)),data/$(DATASET)/raw,$(or $(call yaml,data_dir),$(HM_DATA_DIR)))
 RAW_FILES := $(if $(filter synthetic,$(SOURCE)),$(RAW)/transactions_train.csv,$(wildcard $(RAW)/*.csv $(RAW)/*.csv.gz $(RAW)/*.parquet))
 LIB := $(wildcard hm_recsys/*.py)
 
@@ -27,7 +32,7 @@ LIB := $(wildcard hm_recsys/*.py)
 define run_nb
 @mkdir -p $(R)
 TQDM_MININTERVAL=60 $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
-  -p params $(abspath $(P)) $(if $(DATA),-p data_dir $(abspath $(DATA))) $< $(R)/$(notdir $<).tmp.ipynb
+  -p params $(abspath $(P)) $< $(R)/$(notdir $<).tmp.ipynb
 @mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
 endef
 
