@@ -38,13 +38,15 @@ def build_index(emb: np.ndarray, kind: str = 'flat', nlist: int | None = None, n
     index.add(emb)
     return index
 
-def brute_force_topk(emb: np.ndarray, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    "NumPy exact top-`k` by inner product: (scores, ids), ties by id ascending."
-    s = queries @ emb.T
-    part = np.argpartition(-s, min(k, s.shape[1] - 1), axis=1)[:, :k]
-    ps = np.take_along_axis(s, part, 1)
-    o = np.lexsort((part, -ps), axis=1)
-    return np.take_along_axis(ps, o, 1), np.take_along_axis(part, o, 1)
+def brute_force_topk(emb: np.ndarray, queries: np.ndarray, k: int, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    "NumPy exact top-`k` by inner product: (scores, ids), ties by id ascending; `batch` queries at a time bound the memory."
+    parts = []
+    for i in range(0, max(len(queries), 1), batch):   # at Kaggle size all test buyers at once would be a 30 GB score matrix
+        s = queries[i:i + batch] @ emb.T
+        part = np.argpartition(-s, min(k, s.shape[1] - 1), axis=1)[:, :k]
+        ps = np.take_along_axis(s, part, 1); o = np.lexsort((part, -ps), axis=1)
+        parts.append((np.take_along_axis(ps, o, 1), np.take_along_axis(part, o, 1)))
+    return tuple(np.concatenate(x) for x in zip(*parts))
 
 def same_topk(ids_a, ids_b, scores_b, tol: float = 1e-5) -> bool:
     "Whether two top-k id lists agree, except for items tied (within `tol`) with the k-th score of `scores_b`."
