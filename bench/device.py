@@ -2,13 +2,16 @@
 
 Fits `model.fit_two_tower` at the test cutoff of a params file's processed tables (run the ETL first: `make all` or
 `make real-sample`): epoch tuning on the validation window, then the refit on every row before the cutoff. Writes the
-device, the wall time, the tuned epochs, the validation curve and the refit model's test Recall@100 as JSON.
-    .venv/bin/python bench/device.py params/default.yaml --out reports/device-cpu.json
+device, the fit time, the tuned epochs, the validation curve and the refit model's test Recall@100 as JSON, in
+reports/device/, where `bench/run.py --only device` reads every run.
+    .venv/bin/python bench/device.py params/default.yaml --out reports/device/cpu2.json
     CUDA_VISIBLE_DEVICES= python bench/device.py ...    # the same run on the CPU of a GPU machine
 The model code picks the device itself (`model.get_device`); nothing in the project needs a GPU."""
-import argparse, json, time
+import argparse, json
 from pathlib import Path
 from common import ROOT, machine
+
+RUNS_DIR = ROOT/'reports'/'device'   # one JSON per run
 
 def main(params: str, out: Path):
     import torch
@@ -16,16 +19,14 @@ def main(params: str, out: Path):
     from hm_recsys.etl import load_processed
     from hm_recsys.model import fit_two_tower, get_device, model_params, recall_at_k
     cfg = load_config(params); tables = load_processed(cfg); s = tables.split
-    t0 = time.perf_counter()
     model, info = fit_two_tower(tables, s.test_start, model_params(cfg) | {'progress': False}, cfg.seed)
-    seconds = time.perf_counter() - t0
     result = dict(params=cfg.dataset, device=str(get_device()),
-                  cpu_threads=torch.get_num_threads(), fit_seconds=round(seconds, 1), best_epoch=info.get('best_epoch'),
+                  cpu_threads=torch.get_num_threads(), fit_seconds=round(info['fit_seconds'], 1), best_epoch=info.get('best_epoch'),
                   val_recall100=[round(r, 5) for r in info.get('val_recall100', [])],
                   test_recall100=round(recall_at_k(model, tables, s.test_start, s.test_end), 5), machine=machine())
     write_json(result, out); print(json.dumps(result, indent=1))
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('params'); ap.add_argument('--out', type=Path, default=ROOT/'reports'/'device.json')
+    ap.add_argument('params'); ap.add_argument('--out', type=Path, default=RUNS_DIR/'run.json')
     a = ap.parse_args(); main(a.params, a.out)

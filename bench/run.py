@@ -13,6 +13,7 @@ device    bench/device.py's results (reports/device/*.json): two-tower training 
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import ROOT, machine
+from device import RUNS_DIR
 
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
@@ -56,7 +57,7 @@ def scale() -> dict:
 
 def device() -> dict:
     "bench/device.py's runs (reports/device/*.json), by file name; they are run where the GPU is, not here."
-    runs = {f.stem: json.loads(f.read_text()) for f in sorted((REPORTS/'device').glob('*.json'))}
+    runs = {f.stem: json.loads(f.read_text()) for f in sorted(RUNS_DIR.glob('*.json'))}
     return runs or {'missing': 'reports/device/*.json (run bench/device.py on a machine with a GPU, and on this one)'}
 
 # ---------------------------------------------------------------- BENCHMARKS.md

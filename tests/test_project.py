@@ -48,12 +48,12 @@ def test_pipeline_never_writes_into_a_data_folder(tmp_path):
 
 def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     "The user's path, end to end: `make pipeline DATA=<Kaggle files>` (params/kaggle.yaml) in a copy of the project, on the tiny files."
-    import os, shutil, subprocess
+    import json, os, shutil, subprocess
     from hm_recsys.synthetic import ensure_synthetic
-    files = tmp_path/'kaggle'; files.mkdir()
+    files, raw = tmp_path/'kaggle', ensure_synthetic(load_config('tiny')); files.mkdir()
     for name in ('articles.csv', 'customers.csv', 'transactions_train.csv'):   # the three files alone, as Kaggle gives them
-        shutil.copy(ensure_synthetic(load_config('tiny'))/name, files/name)
-    tracked = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+        shutil.copy(raw/name, files/name)
+    tracked = subprocess.run(['git', 'ls-files', '-z'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split('\0')
     copy = tmp_path/'project'
     for f in tracked:
         if (ROOT/f).is_file(): (copy/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT/f, copy/f)
@@ -64,7 +64,7 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     out = copy/'reports'/'kaggle'
     assert sorted(p.name for p in out.glob('*.ipynb')) == sorted(f'{n}.ipynb' for n in
         ('00_config', '00_data', '01_eda', '02_etl', '03_features', '04_model', '05_index', '05b_candidates', '05c_ranker', '06_evaluation', '07_serving'))
-    m = __import__('json').loads((out/'metrics.json').read_text())
+    m = json.loads((out/'metrics.json').read_text())
     assert m['dataset'] == 'kaggle' and m['recommenders']['ranker']['map@12'] > 0
     assert 'unknown parameter' not in run.stderr
     assert sorted(p.name for p in files.iterdir()) == ['articles.csv', 'customers.csv', 'transactions_train.csv']   # only read
