@@ -14,7 +14,7 @@ from scipy import sparse
 from .config import Config, atomic_path, write_json
 from .evaluation import Recommender, first_occurrence
 from .features import days_before, history, popularity, popularity_tables, top_articles
-from .model import (History, TwoTower, article_embeddings, customer_embeddings, fit_two_tower, model_params,
+from .model import (History, TwoTower, article_embeddings, customer_embeddings, fit_or_load, model_params,
                              with_meta)
 
 # %% auto #0
@@ -82,14 +82,15 @@ def tower_search(index: faiss.Index, u: np.ndarray, k: int) -> tuple[np.ndarray,
     return index.search(u if index.d == u.shape[1] else np.hstack([u, np.ones((len(u), 1), 'float32')]), k)
 
 class TwoTowerRecommender(Recommender):
-    "The two-tower model's exact FAISS top-k; `fitted` = (model, info) of a model already fit for the cutoff."
+    "The two-tower model's exact FAISS top-k; `fitted` = (model, info) of a model already fit for the cutoff, else `fit_or_load` in `cache`."
     name = 'two_tower'
-    def __init__(self, p: dict, seed: int = 42, fitted: tuple | None = None, pop_days: int = 7):
-        self.p, self.seed, self.fitted, self.pop_days = p, seed, fitted, pop_days
+    def __init__(self, p: dict, seed: int = 42, fitted: tuple | None = None, pop_days: int = 7, cache: Path | None = None):
+        self.p, self.seed, self.fitted, self.pop_days, self.cache = p, seed, fitted, pop_days, cache
 
     def fit(self, tables, cutoff) -> TwoTowerRecommender:
         self.cutoff = pd.Timestamp(cutoff)
-        self.model, self.info = self.fitted or fit_two_tower(tables, cutoff, self.p, self.seed)
+        self.model, self.info = self.fitted or fit_or_load(tables, cutoff, self.p, self.seed, self.cache)
+        self.reused_seconds = self.info.get('fit_seconds', 0.) if self.fitted or self.info.get('loaded') else 0.
         self.emb = article_embeddings(self.model)
         vectors = self.emb
         if self.p['pop_weight']:   # the popularity coordinate only when used: a 65-dim search is ~40% slower than 64

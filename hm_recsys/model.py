@@ -6,16 +6,20 @@ Docs: https://hm-recsys.github.io/hm-recsys/model.html.md"""
 
 # %% ../nbs/04_model.ipynb #c003
 from __future__ import annotations
-import math, os, time
+import hashlib, json, math, os, time
 from dataclasses import dataclass
+from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
+import hm_recsys
+from .config import atomic_path
 from .features import AGE_EDGES, age_bucket, codes, history
 
 # %% auto #0
-__all__ = ['DEFAULTS', 'ARTICLE_ATTRS', 'PROFILE_COLS', 'model_params', 'article_codes', 'customer_codes', 'day_number',
-           'History', 'TwoTower', 'build_model', 'with_meta', 'Pairs', 'training_pairs', 'sampled_softmax_loss',
-           'log_q', 'get_device', 'train', 'article_embeddings', 'customer_embeddings', 'recall_at_k', 'fit_two_tower']
+__all__ = ['DEFAULTS', 'ARTICLE_ATTRS', 'PROFILE_COLS', 'FIT_CACHE_SIZE', 'model_params', 'article_codes', 'customer_codes',
+           'day_number', 'History', 'TwoTower', 'build_model', 'with_meta', 'Pairs', 'training_pairs',
+           'sampled_softmax_loss', 'log_q', 'get_device', 'train', 'article_embeddings', 'customer_embeddings',
+           'recall_at_k', 'fit_two_tower', 'fits_dir', 'fit_key', 'save_fit', 'load_fit', 'fit_or_load']
 
 # %% ../nbs/04_model.ipynb #c008
 DEFAULTS = dict(
@@ -264,3 +268,46 @@ def fit_two_tower(tables, cutoff, p: dict, seed: int = 42) -> tuple[TwoTower, di
     train(model, training_pairs(tables.transactions, cutoff, p), p, epochs, seed)
     return model, {**info, 'epochs': epochs, 'retrained': True, 'train_seconds': time.perf_counter() - t1,
                    'fit_seconds': time.perf_counter() - t0}
+
+# %% ../nbs/04_model.ipynb #1b211d1b
+FIT_CACHE_SIZE = 8
+
+def fits_dir(cfg) -> Path:
+    "Where `fit_or_load` saves the two-tower fits of `cfg`."
+    return cfg.artifacts_dir/'fits'
+
+def fit_key(tables, cutoff, p: dict, seed: int = 42) -> str:
+    "A hash of what `fit_two_tower(tables, cutoff, p, seed)` depends on: data before `cutoff`, settings bar `progress`, seed, code."
+    cutoff = pd.Timestamp(cutoff)
+    h = hashlib.sha256(json.dumps([{k: v for k, v in p.items() if k != 'progress'}, seed, str(cutoff),
+                                   str(tables.split.test_start - tables.split.val_start)], sort_keys=True, default=str).encode())
+    for df in (history(tables.transactions, cutoff), tables.articles, tables.customers):
+        h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
+    for f in sorted(Path(hm_recsys.__file__).parent.glob('*.py')): h.update(f.read_bytes())
+    return h.hexdigest()[:16]
+
+def save_fit(model: TwoTower, info: dict, path: Path | str) -> Path:
+    "Write a fit (weights, spec, settings, cutoff and `info`) to `path`, atomically."
+    with atomic_path(path) as tmp:
+        torch.save({'state': {k: v.cpu() for k, v in model.state_dict().items()}, 'spec': model.spec, 'params': model.params,
+                    'cutoff': model.cutoff, 'info': info}, tmp)
+    return Path(path)
+
+def load_fit(path: Path | str) -> tuple[TwoTower, dict]:
+    "The (model, info) that `save_fit` wrote, on the CPU."
+    s = torch.load(path, weights_only=True, map_location='cpu')
+    model = TwoTower(s['state']['art_codes'], s['state']['cust_codes'], **s['spec'])
+    model.load_state_dict(s['state'])
+    return with_meta(model.eval(), s['spec'], s['params'], s['cutoff']), s['info']
+
+def fit_or_load(tables, cutoff, p: dict, seed: int = 42, folder: Path | str | None = None) -> tuple[TwoTower, dict]:
+    "`fit_two_tower`, or the same fit saved in `folder` under its `fit_key` (no `folder`: always fit)."
+    if folder is None: return fit_two_tower(tables, cutoff, p, seed)
+    path = Path(folder)/f'two_tower-{fit_key(tables, cutoff, p, seed)}.pt'
+    if path.exists():
+        path.touch(); model, info = load_fit(path)   # touched: the newest are kept
+        return model, {**info, 'loaded': True}
+    model, info = fit_two_tower(tables, cutoff, p, seed)
+    save_fit(model, info, path)
+    for old in sorted(Path(folder).glob('two_tower-*.pt'), key=lambda f: f.stat().st_mtime, reverse=True)[FIT_CACHE_SIZE:]: old.unlink()
+    return model, {**info, 'loaded': False}

@@ -15,7 +15,7 @@ from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history
 from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
-from .model import model_params
+from .model import fits_dir, model_params
 
 # %% auto #0
 __all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K', 'ranker_params',
@@ -116,10 +116,11 @@ class Ranker(Recommender):
         self.tt_epochs = 0
 
     def two_tower(self, tables, cutoff) -> TwoTowerRecommender | None:
-        "The two-tower source of `cutoff`, fit on the rows of `tables` before it (None when `two_tower` is off). The first fit tunes the epochs; later ones reuse them."
+        "The two-tower source of `cutoff`, fit on the rows of `tables` before it, or loaded (None when `two_tower` is off). The first fit tunes the epochs; later ones reuse them."
         if not self.p['two_tower']: return None
-        rec = TwoTowerRecommender(model_params(self.cfg) | {'epochs': self.tt_epochs, 'progress': False}, self.cfg.seed).fit(tables, cutoff)
-        self.tt_epochs = rec.info['epochs']
+        rec = TwoTowerRecommender(model_params(self.cfg) | {'epochs': self.tt_epochs, 'progress': False}, self.cfg.seed,
+                                  cache=fits_dir(self.cfg)).fit(tables, cutoff)
+        self.tt_epochs, self.reused_seconds = rec.info['epochs'], self.reused_seconds + rec.reused_seconds
         return rec
 
     def context(self, tables, cutoff) -> FeatureContext:
@@ -147,7 +148,7 @@ class Ranker(Recommender):
         return pd.concat(parts, ignore_index=True)
 
     def fit(self, tables, cutoff) -> Ranker:
-        cutoff, p, self.tt_epochs = pd.Timestamp(cutoff), self.p, 0
+        cutoff, p, self.tt_epochs, self.reused_seconds = pd.Timestamp(cutoff), self.p, 0, 0.
         tables = replace(tables, transactions=history(tables.transactions, cutoff))
         x = self.training_table(tables, cutoff)
         self.features = [c for c in feature_columns(x) if c != 'query']

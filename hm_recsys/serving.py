@@ -27,7 +27,7 @@ from .config import Config, load_config
 from .etl import run_etl
 from .features import AGE_EDGES, age_bucket, days_before
 from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry, tower_search
-from .model import History, TwoTower, day_number, model_params
+from .model import History, TwoTower, day_number, fits_dir, model_params
 
 # %% auto #0
 __all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'CSS',
@@ -256,13 +256,13 @@ def _meta(path: Path, name: str) -> dict:
     return json.loads((path/name).read_text()) if (path/name).exists() else {}
 
 def ensure_registry(cfg: Config, **model_overrides) -> Path:
-    "The registry of `cfg`; when a file is missing, it is of another format or built from other data, fit the two-tower model and save it (as `05_index` does)."
+    "The registry of `cfg`; when a file is missing, it is of another format or built from other data, fit the two-tower model (or load its saved fit) and save it (as `05_index` does)."
     path, tables = registry_dir(cfg), run_etl(cfg)
     meta = _meta(path, 'metadata.json')
     if (all((path/f).exists() for f in REGISTRY_FILES) and meta.get('format_version') == FORMAT_VERSION
             and meta.get('data_fingerprint') == _meta(cfg.processed_dir, 'meta.json').get('key', {}).get('fingerprint')):
         return path
-    rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed).fit(tables, tables.split.test_start)
+    rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed, cache=fits_dir(cfg)).fit(tables, tables.split.test_start)
     return save_registry(cfg, tables, rec)
 
 # %% ../nbs/07_serving.ipynb #c023
