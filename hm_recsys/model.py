@@ -19,7 +19,7 @@ from .features import AGE_EDGES, age_bucket, codes, history
 __all__ = ['DEFAULTS', 'ARTICLE_ATTRS', 'PROFILE_COLS', 'FIT_CACHE_SIZE', 'model_params', 'article_codes', 'customer_codes',
            'day_number', 'History', 'TwoTower', 'build_model', 'with_meta', 'Pairs', 'training_pairs',
            'sampled_softmax_loss', 'log_q', 'get_device', 'train', 'article_embeddings', 'customer_embeddings',
-           'recall_at_k', 'fit_two_tower', 'fits_dir', 'fit_key', 'save_fit', 'load_fit', 'fit_or_load']
+           'recall_at_k', 'fit_two_tower', 'fits_dir', 'fit_key', 'save_fit', 'load_fit', 'keep_newest', 'fit_or_load']
 
 # %% ../nbs/04_model.ipynb #c008
 DEFAULTS = dict(
@@ -277,10 +277,11 @@ def fits_dir(cfg) -> Path:
     return cfg.artifacts_dir/'fits'
 
 def fit_key(tables, cutoff, p: dict, seed: int = 42) -> str:
-    "A hash of what `fit_two_tower(tables, cutoff, p, seed)` depends on: data before `cutoff`, settings bar `progress`, seed, code."
+    "A hash of what a fit of `tables` at `cutoff` depends on: the data before it, the settings `p` bar `progress`, the seed, the code and libraries."
     cutoff = pd.Timestamp(cutoff)
     h = hashlib.sha256(json.dumps([{k: v for k, v in p.items() if k != 'progress'}, seed, str(cutoff),
-                                   str(tables.split.test_start - tables.split.val_start)], sort_keys=True, default=str).encode())
+                                   str(tables.split.test_start - tables.split.val_start), torch.__version__, np.__version__,
+                                   pd.__version__], sort_keys=True, default=str).encode())
     for df in (history(tables.transactions, cutoff), tables.articles, tables.customers):
         h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
     for f in sorted(Path(hm_recsys.__file__).parent.glob('*.py')): h.update(f.read_bytes())
@@ -300,6 +301,10 @@ def load_fit(path: Path | str) -> tuple[TwoTower, dict]:
     model.load_state_dict(s['state'])
     return with_meta(model.eval(), s['spec'], s['params'], s['cutoff']), s['info']
 
+def keep_newest(folder: Path | str, pattern: str, n: int = FIT_CACHE_SIZE):
+    "Delete all but the `n` most recently written or loaded files of `folder` that match `pattern`."
+    for old in sorted(Path(folder).glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)[n:]: old.unlink()
+
 def fit_or_load(tables, cutoff, p: dict, seed: int = 42, folder: Path | str | None = None) -> tuple[TwoTower, dict]:
     "`fit_two_tower`, or the same fit saved in `folder` under its `fit_key` (no `folder`: always fit)."
     if folder is None: return fit_two_tower(tables, cutoff, p, seed)
@@ -308,6 +313,5 @@ def fit_or_load(tables, cutoff, p: dict, seed: int = 42, folder: Path | str | No
         path.touch(); model, info = load_fit(path)   # touched: the newest are kept
         return model, {**info, 'loaded': True}
     model, info = fit_two_tower(tables, cutoff, p, seed)
-    save_fit(model, info, path)
-    for old in sorted(Path(folder).glob('two_tower-*.pt'), key=lambda f: f.stat().st_mtime, reverse=True)[FIT_CACHE_SIZE:]: old.unlink()
+    save_fit(model, info, path); keep_newest(folder, 'two_tower-*.pt')
     return model, {**info, 'loaded': False}

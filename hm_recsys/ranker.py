@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/ranker.html.md"""
 
 # %% ../nbs/05c_ranker.ipynb #c003
 from __future__ import annotations
-import json, os
+import json, os, time
 from dataclasses import replace
 from pathlib import Path
 import lightgbm as lgb, numpy as np, pandas as pd
@@ -15,7 +15,7 @@ from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history
 from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
-from .model import fits_dir, model_params
+from .model import fit_key, fits_dir, keep_newest, model_params
 
 # %% auto #0
 __all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K', 'ranker_params',
@@ -147,17 +147,28 @@ class Ranker(Recommender):
                 parts.append(x[keep].assign(query=w * len(tables.customers) + x.customer_idx[keep]))
         return pd.concat(parts, ignore_index=True)
 
-    def fit(self, tables, cutoff) -> Ranker:
-        cutoff, p, self.tt_epochs, self.reused_seconds = pd.Timestamp(cutoff), self.p, 0, 0.
-        tables = replace(tables, transactions=history(tables.transactions, cutoff))
-        x = self.training_table(tables, cutoff)
-        self.features = [c for c in feature_columns(x) if c != 'query']
+    def train(self, tables, cutoff) -> dict:
+        "Fit LightGBM on the training table of `cutoff`: the booster as text, its features, rows, two-tower epochs and time."
+        t0, p, x = time.perf_counter(), self.p, self.training_table(tables, cutoff)
+        features = [c for c in feature_columns(x) if c != 'query']
         params = dict(objective=p['objective'], learning_rate=p['learning_rate'], num_leaves=p['num_leaves'],
                       min_data_in_leaf=p['min_data_in_leaf'], feature_fraction=p['feature_fraction'], num_threads=p['num_threads'],
                       seed=self.cfg.seed, deterministic=True, force_col_wise=True, verbose=-1)
         group = x.groupby('query', sort=False).size().to_numpy() if p['objective'] == 'lambdarank' else None
-        self.model = lgb.train(params, lgb.Dataset(x[self.features], x.label, group=group), num_boost_round=p['num_boost_round'])
-        self.train_rows, self.fc = len(x), self.context(tables, cutoff)
+        model = lgb.train(params, lgb.Dataset(x[features], x.label, group=group), num_boost_round=p['num_boost_round'])
+        return dict(model=model.model_to_string(), features=features, train_rows=len(x), tt_epochs=self.tt_epochs,
+                    fit_seconds=time.perf_counter() - t0)
+
+    def fit(self, tables, cutoff) -> Ranker:
+        cutoff, self.tt_epochs, self.reused_seconds = pd.Timestamp(cutoff), 0, 0.
+        tables = replace(tables, transactions=history(tables.transactions, cutoff))
+        settings = dict(ranker=self.p, candidates=self.cp, days=[self.cfg.test_days, self.cfg.pop_days], lightgbm=lgb.__version__,
+                        model=model_params(self.cfg) if self.p['two_tower'] else None)
+        path = fits_dir(self.cfg)/f'ranker-{fit_key(tables, cutoff, settings, self.cfg.seed)}.json'
+        if path.exists(): s = json.loads(path.read_text()); path.touch(); self.reused_seconds = s['fit_seconds']
+        else: s = self.train(tables, cutoff); write_json(s, path); keep_newest(path.parent, 'ranker-*.json')
+        self.model, self.features, self.train_rows = lgb.Booster(model_str=s['model']), s['features'], s['train_rows']
+        self.tt_epochs, self.fc = s['tt_epochs'], self.context(tables, cutoff)
         self.fill = Popularity(self.cfg.pop_days, decay=True).fit(tables, cutoff)
         self._cache = (None, None)
         return self
