@@ -167,8 +167,8 @@ class Ranker(Recommender):
         path = fits_dir(self.cfg)/f'ranker-{fit_key(tables, cutoff, settings, self.cfg.seed)}.json'
         if path.exists(): s = json.loads(path.read_text()); path.touch(); self.reused_seconds = s['fit_seconds']
         else: s = self.train(tables, cutoff); write_json(s, path); keep_newest(path.parent, 'ranker-*.json')
-        self.model, self.features, self.train_rows = lgb.Booster(model_str=s['model']), s['features'], s['train_rows']
-        self.tt_epochs, self.fc = s['tt_epochs'], self.context(tables, cutoff)
+        self.model, self.features, self.train_rows, self.tt_epochs = lgb.Booster(model_str=s['model']), s['features'], s['train_rows'], s['tt_epochs']
+        self.fc = self.context(tables, cutoff)   # with the two-tower epochs of the fit
         self.fill = Popularity(self.cfg.pop_days, decay=True).fit(tables, cutoff)
         self._cache = (None, None)
         return self
