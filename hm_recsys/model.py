@@ -273,7 +273,7 @@ def fit_two_tower(tables, cutoff, p: dict, seed: int = 42) -> tuple[TwoTower, di
 FIT_CACHE_SIZE = 8
 
 def fits_dir(cfg) -> Path:
-    "Where `fit_or_load` saves the two-tower fits of `cfg`."
+    "Where the saved fits of `cfg` live: the two-tower model's (`fit_or_load`) and the ranker's (`05c_ranker`)."
     return cfg.artifacts_dir/'fits'
 
 def fit_key(tables, cutoff, p: dict, seed: int = 42) -> str:
