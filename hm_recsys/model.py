@@ -19,7 +19,8 @@ from .features import AGE_EDGES, age_bucket, codes, history
 __all__ = ['DEFAULTS', 'ARTICLE_ATTRS', 'PROFILE_COLS', 'FIT_CACHE_SIZE', 'model_params', 'article_codes', 'customer_codes',
            'day_number', 'History', 'TwoTower', 'build_model', 'with_meta', 'Pairs', 'training_pairs',
            'sampled_softmax_loss', 'log_q', 'get_device', 'train', 'article_embeddings', 'customer_embeddings',
-           'recall_at_k', 'fit_two_tower', 'fits_dir', 'fit_key', 'save_fit', 'load_fit', 'keep_newest', 'fit_or_load']
+           'recall_at_k', 'fit_two_tower', 'fits_dir', 'fit_key', 'save_fit', 'load_fit', 'keep_newest', 'load_or_fit',
+           'fit_or_load']
 
 # %% ../nbs/04_model.ipynb #c008
 DEFAULTS = dict(
@@ -305,13 +306,15 @@ def keep_newest(folder: Path | str, pattern: str, n: int = FIT_CACHE_SIZE):
     "Delete all but the `n` most recently written or loaded files of `folder` that match `pattern`."
     for old in sorted(Path(folder).glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)[n:]: old.unlink()
 
+def load_or_fit(path: Path, load, fit, save) -> tuple[object, bool]:
+    "(`load(path)`, True) when a fit was saved at `path`, else (`fit()`, False) after `save(fit, path)`; named `<kind>-<key>`, the newest of a kind are kept."
+    if path.exists(): path.touch(); return load(path), True   # touched: a load counts as recent
+    out = fit(); save(out, path); keep_newest(path.parent, path.name.split('-')[0] + '-*')
+    return out, False
+
 def fit_or_load(tables, cutoff, p: dict, seed: int = 42, folder: Path | str | None = None) -> tuple[TwoTower, dict]:
     "`fit_two_tower`, or the same fit saved in `folder` under its `fit_key` (no `folder`: always fit)."
     if folder is None: return fit_two_tower(tables, cutoff, p, seed)
-    path = Path(folder)/f'two_tower-{fit_key(tables, cutoff, p, seed)}.pt'
-    if path.exists():
-        path.touch(); model, info = load_fit(path)   # touched: the newest are kept
-        return model, {**info, 'loaded': True}
-    model, info = fit_two_tower(tables, cutoff, p, seed)
-    save_fit(model, info, path); keep_newest(folder, 'two_tower-*.pt')
-    return model, {**info, 'loaded': False}
+    (model, info), loaded = load_or_fit(Path(folder)/f'two_tower-{fit_key(tables, cutoff, p, seed)}.pt', load_fit,
+                                        lambda: fit_two_tower(tables, cutoff, p, seed), lambda f, path: save_fit(*f, path))
+    return model, {**info, 'loaded': loaded}

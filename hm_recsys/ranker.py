@@ -15,7 +15,7 @@ from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history
 from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
-from .model import fit_key, fits_dir, keep_newest, model_params
+from .model import fit_key, fits_dir, load_or_fit, model_params
 
 # %% auto #0
 __all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K', 'ranker_params',
@@ -164,9 +164,9 @@ class Ranker(Recommender):
         tables = replace(tables, transactions=history(tables.transactions, cutoff))
         settings = dict(ranker=self.p, candidates=self.cp, days=[self.cfg.test_days, self.cfg.pop_days], lightgbm=lgb.__version__,
                         model=model_params(self.cfg) if self.p['two_tower'] else None)
-        path = fits_dir(self.cfg)/f'ranker-{fit_key(tables, cutoff, settings, self.cfg.seed)}.json'
-        if path.exists(): s = json.loads(path.read_text()); path.touch(); self.reused_seconds = s['fit_seconds']
-        else: s = self.train(tables, cutoff); write_json(s, path); keep_newest(path.parent, 'ranker-*.json')
+        s, loaded = load_or_fit(fits_dir(self.cfg)/f'ranker-{fit_key(tables, cutoff, settings, self.cfg.seed)}.json',
+                                lambda f: json.loads(f.read_text()), lambda: self.train(tables, cutoff), write_json)
+        if loaded: self.reused_seconds = s['fit_seconds']
         self.model, self.features, self.train_rows, self.tt_epochs = lgb.Booster(model_str=s['model']), s['features'], s['train_rows'], s['tt_epochs']
         self.fc = self.context(tables, cutoff)   # with the two-tower epochs of the fit
         self.fill = Popularity(self.cfg.pop_days, decay=True).fit(tables, cutoff)
