@@ -25,6 +25,8 @@ endif
 RAW := $(if $(filter synthetic,$(SOURCE)),data/$(DATASET)/raw,$(or $(call yaml,data_dir),$(HM_DATA_DIR)))
 RAW_FILES := $(if $(filter synthetic,$(SOURCE)),$(RAW)/transactions_train.csv,$(wildcard $(RAW)/*.csv $(RAW)/*.csv.gz $(RAW)/*.parquet))
 LIB := $(wildcard hm_recsys/*.py)
+# nbdev-export rewrites every module, changed or not: the reports depend on the package's content (this checksum), not its file times.
+LIB_SUM := $(VENV)/hm_recsys.cksum
 
 # papermill writes a failed run's notebook too: write to a temporary name, rename on success.
 # The output is always $(R)/<notebook>: never a data file, even for a rule with several targets.
@@ -46,6 +48,9 @@ REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
+
+$(LIB_SUM): $(LIB) | $(STAMP)
+	@cat $^ | cksum > $@.new; cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 # nbdev-export rewrites pyproject.toml with the same text: reinstall only when its content changed.
 $(STAMP): pyproject.toml
@@ -73,11 +78,11 @@ real-sample: ## Run the pipeline on ../shared/data/hm-real-sample into reports/r
 	$(MAKE) --no-print-directory all PARAMS=real-sample
 
 ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's data folder is only ever read
-$(R)/00a_synthetic.ipynb $(RAW)/transactions_train.csv &: nbs/00a_synthetic.ipynb $(P) $(LIB) | $(STAMP)
+$(R)/00a_synthetic.ipynb $(RAW)/transactions_train.csv &: nbs/00a_synthetic.ipynb $(P) $(LIB_SUM) | $(STAMP)
 	$(run_nb)
 endif
 # Every executed notebook: its source, the params and the package; then what each one reads.
-$(filter-out $(R)/00a_synthetic.ipynb,$(REPORTS)): $(R)/%.ipynb: nbs/%.ipynb $(P) $(LIB) | $(STAMP)
+$(filter-out $(R)/00a_synthetic.ipynb,$(REPORTS)): $(R)/%.ipynb: nbs/%.ipynb $(P) $(LIB_SUM) | $(STAMP)
 	$(run_nb)
 $(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb: $(RAW_FILES)
 $(R)/03_features.ipynb: $(R)/02_etl.ipynb

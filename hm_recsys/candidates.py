@@ -24,7 +24,7 @@ CANDIDATE_DEFAULTS = dict(repurchase=50, colours=30, copurchase=60, two_tower=50
 def candidate_params(cfg) -> dict:
     "`CANDIDATE_DEFAULTS` updated by the params file's optional `candidates:` block."
     p = cfg.section('candidates'); bad = set(p) - set(CANDIDATE_DEFAULTS)
-    if bad: raise ValueError(f"Unknown keys {sorted(bad)} in the `candidates:` block of params/{cfg.dataset}.yaml; "
+    if bad: raise ValueError(f"Unknown keys {sorted(bad)} in the `candidates:` block of the params file (run {cfg.dataset!r}); "
                              f"known: {sorted(CANDIDATE_DEFAULTS)}.")
     return {**CANDIDATE_DEFAULTS, **p}
 

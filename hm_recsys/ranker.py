@@ -12,15 +12,16 @@ from pathlib import Path
 import lightgbm as lgb, numpy as np, pandas as pd
 from .candidates import CandidateContext, candidate_params, candidates, source_names, sources
 from .config import Config, write_json, write_parquet
-from .evaluation import Popularity, Recommender, merge_lists, window_truth
+from .evaluation import Popularity, Recommender, evaluate, leaderboard, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history
 from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
 from .model import fit_key, fits_dir, load_or_fit, model_params
 
 # %% auto #0
-__all__ = ['RANKER_DEFAULTS', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K', 'ranker_params',
-           'history_stats', 'repeat_shares', 'FeatureContext', 'ranker_features', 'feature_columns', 'chunks', 'Ranker',
-           'served', 'save_choice', 'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
+__all__ = ['RANKER_DEFAULTS', 'SEARCHED', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K',
+           'ranker_params', 'pinned', 'history_stats', 'repeat_shares', 'FeatureContext', 'ranker_features',
+           'feature_columns', 'chunks', 'Ranker', 'served', 'choose_settings', 'save_choice', 'chosen_settings',
+           'best_source', 'ranked_lists', 'save_ranked']
 
 # %% ../nbs/05c_ranker.ipynb #c008
 RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
@@ -30,8 +31,14 @@ RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num
 def ranker_params(cfg: Config) -> dict:
     "`RANKER_DEFAULTS` updated by the params file's optional `ranker:` block."
     p = cfg.section('ranker'); bad = set(p) - set(RANKER_DEFAULTS)
-    if bad: raise ValueError(f"Unknown keys {sorted(bad)} in the `ranker:` block of params/{cfg.dataset}.yaml; known: {sorted(RANKER_DEFAULTS)}.")
+    if bad: raise ValueError(f"Unknown keys {sorted(bad)} in the `ranker:` block of the params file (run {cfg.dataset!r}); known: {sorted(RANKER_DEFAULTS)}.")
     return {**RANKER_DEFAULTS, **p}
+
+SEARCHED = ('objective', 'two_tower', 'cold')  # the settings 05c chooses on the validation window
+
+def pinned(cfg: Config) -> dict:
+    "The `SEARCHED` settings that the params file's `ranker:` block fixes: 05c keeps them instead of choosing them."
+    return {k: v for k, v in ranker_params(cfg).items() if k in SEARCHED and k in cfg.section('ranker')}
 
 # %% ../nbs/05c_ranker.ipynb #c011
 WINDOWS = (1, 7, 30, 90)
@@ -206,12 +213,27 @@ class Ranker(Recommender):
         return merge_lists(grid[row], self.fill.recommend(c, 2 * k), k=k)
 
 # %% ../nbs/05c_ranker.ipynb #c022
-def served(r: dict, fill: dict) -> tuple[float, str]:
-    "MAP@12 of the ranker result `r` (from `evaluate`) as served, and its cold policy: the better of `r` and the popularity `fill` on the cold segment."
+def served(r: dict, fill: dict, cold: str | None = None) -> tuple[float, str]:
+    "MAP@12 of the ranker result `r` (from `evaluate`) as served, and its cold policy: `cold`, or else the better of `r` and the popularity `fill` on the cold segment."
     seg = lambda x, s: x['segments'][s]['map@12'] or 0.   # None on an empty segment
-    cold = 'popularity' if seg(fill, 'cold') > seg(r, 'cold') else 'ranker'
+    cold = cold or ('popularity' if seg(fill, 'cold') > seg(r, 'cold') else 'ranker')
     n = {s: r['segments'][s]['customers'] for s in ('warm', 'cold')}
-    return (n['warm'] * seg(r, 'warm') + n['cold'] * max(seg(r, 'cold'), seg(fill, 'cold'))) / max(n['warm'] + n['cold'], 1), cold
+    return (n['warm'] * seg(r, 'warm') + n['cold'] * seg(fill if cold == 'popularity' else r, 'cold')) / max(n['warm'] + n['cold'], 1), cold
+
+def choose_settings(cfg: Config, tables, split) -> tuple[dict, pd.DataFrame]:
+    """Fit on the validation start, and score on its window, each setting that `pinned` leaves open: both objectives, then the
+    better one with the two-tower source. The best as served (`served`), and the leaderboard of all, with `served map@12`."""
+    fix, fill = pinned(cfg), Popularity(cfg.pop_days, decay=True, name='decayed_popularity')
+    run = lambda recs: evaluate(recs, tables, split.val_start, split.test_start, k_candidates=None, n_boot=100, seed=cfg.seed)
+    objectives = [fix['objective']] if 'objective' in fix else ['lambdarank', 'binary']
+    val = run({o: Ranker(cfg, objective=o) for o in objectives} | {'decayed_popularity': fill})
+    as_served = lambda n: served(val[n], val['decayed_popularity'], fix.get('cold'))
+    objective = max(objectives, key=lambda o: as_served(o)[0])
+    if 'two_tower' not in fix: val |= run({'two_tower': Ranker(cfg, objective=objective, two_tower=True)})
+    best = max([n for n in (objective, 'two_tower') if n in val], key=lambda n: as_served(n)[0])
+    settings = dict(objective=objective, two_tower=fix.get('two_tower', best == 'two_tower'), cold=as_served(best)[1])
+    tried = [n for n in val if n != 'decayed_popularity']
+    return settings, leaderboard(val).assign(**{'served map@12': pd.Series({n: as_served(n)[0] for n in tried})})
 
 def save_choice(cfg: Config, settings: dict, validation: dict, as_served: dict):
     "Store the ranker settings chosen on the validation window, with each candidate's validation MAP@12 as scored and as served."
