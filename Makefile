@@ -25,8 +25,9 @@ endif
 RAW := $(if $(filter synthetic,$(SOURCE)),data/$(DATASET)/raw,$(or $(call yaml,data_dir),$(HM_DATA_DIR)))
 RAW_FILES := $(if $(filter synthetic,$(SOURCE)),$(RAW)/transactions_train.csv,$(wildcard $(RAW)/*.csv $(RAW)/*.csv.gz $(RAW)/*.parquet))
 LIB := $(wildcard hm_recsys/*.py)
-# nbdev-export rewrites every module, changed or not: the reports depend on the package's content (this checksum), not its file times.
-LIB_SUM := $(VENV)/hm_recsys.cksum
+# A report depends on the code its notebook runs: the digest of the modules it imports or exports, and of those they
+# import (hm_recsys.config.code_digest). Content, not file times: nbdev-export rewrites every module, changed or not.
+CODE := .make/code
 
 # papermill writes a failed run's notebook too: write to a temporary name, rename on success.
 # The output is always $(R)/<notebook>, named from the notebook ($<), never from the target.
@@ -49,8 +50,10 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
 
-$(LIB_SUM): $(LIB) | $(STAMP)
-	@cat $^ | cksum > $@.new; cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+.PRECIOUS: $(CODE)/%.sha
+$(CODE)/%.sha: nbs/%.ipynb $(LIB) | $(STAMP)
+	@mkdir -p $(@D); $(BIN)/python -c "from hm_recsys.config import code_digest as d, imported_modules as m; print(d(*m(open('$<').read())))" > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 # nbdev-export rewrites pyproject.toml with the same text: reinstall only when its content changed.
 $(STAMP): pyproject.toml
@@ -78,15 +81,15 @@ real-sample: ## Run the pipeline on ../shared/data/hm-real-sample into reports/r
 	$(MAKE) --no-print-directory all PARAMS=real-sample
 
 ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's data folder is only ever read
-# The data depends on the params and the package only. ensure_synthetic keeps it when they did not change what it holds;
-# the touch dates it after them all the same, so that it is not remade on every run (every report depends on both anyway).
-$(RAW)/transactions_train.csv: $(P) $(LIB_SUM) | $(STAMP)
+# The data depends on the params and the generator's code only. ensure_synthetic keeps it when they did not change what
+# it holds; the touch dates it after them all the same, so that it is not remade on every run.
+$(RAW)/transactions_train.csv: $(P) $(CODE)/00a_synthetic.sha | $(STAMP)
 	$(BIN)/python -c "from hm_recsys.config import load_config; from hm_recsys.synthetic import ensure_synthetic; ensure_synthetic(load_config('$(P)'))"
 	@touch $@
 $(R)/00a_synthetic.ipynb: $(RAW)/transactions_train.csv
 endif
-# Every executed notebook: its source, the params and the package; then what each one reads.
-$(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(LIB_SUM) | $(STAMP)
+# Every executed notebook: its source, the params and its code; then what each one reads.
+$(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(CODE)/%.sha | $(STAMP)
 	$(run_nb)
 $(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb: $(RAW_FILES)
 $(R)/03_features.ipynb: $(R)/02_etl.ipynb

@@ -6,14 +6,16 @@ Docs: https://hm-recsys.github.io/hm-recsys/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #c003
 from __future__ import annotations
-import json, os, shutil, uuid
+import hashlib, json, os, re, shutil, uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 import yaml
+import hm_recsys
 
 # %% auto #0
-__all__ = ['SOURCES', 'project_root', 'Config', 'load_config', 'atomic_path', 'write_json', 'write_parquet']
+__all__ = ['SOURCES', 'project_root', 'Config', 'load_config', 'atomic_path', 'write_json', 'write_parquet', 'imported_modules',
+           'code_files', 'code_digest']
 
 # %% ../nbs/00_config.ipynb #c004
 def project_root(start: Path | str | None = None) -> Path:
@@ -117,3 +119,25 @@ def write_parquet(df, path: Path | str) -> Path:
     "Write a DataFrame as Parquet (zstd, no index), atomically."
     with atomic_path(path) as tmp: df.to_parquet(tmp, index=False, compression='zstd')
     return Path(path)
+
+# %% ../nbs/00_config.ipynb #89e45e7d
+_IMPORT = re.compile(r'from\s+(?:hm_recsys)?\.(\w+)\s+import|from\s+hm_recsys\s+import\s+(\w+)|import\s+hm_recsys\.(\w+)|default_exp\s+(\w+)')
+
+def imported_modules(source: str) -> set[str]:
+    "The package modules that `source` (Python, or a notebook's JSON) imports, or exports (`default_exp`)."
+    return {m for groups in _IMPORT.findall(source) for m in groups if m}
+
+def code_files(*modules: str, package: Path | str | None = None) -> list[Path]:
+    "The files of `modules` and of every module of `package` (default: this one) that they import, directly or not."
+    package, seen, todo = Path(package or Path(hm_recsys.__file__).parent), set(), set(modules)
+    while todo:
+        m = todo.pop()
+        if m not in seen and (package/f'{m}.py').exists():
+            seen.add(m); todo |= imported_modules((package/f'{m}.py').read_text())
+    return sorted(package/f'{m}.py' for m in seen)
+
+def code_digest(*modules: str, package: Path | str | None = None) -> str:
+    "A hash of the code that `modules` run: the names and content of their `code_files`."
+    h = hashlib.sha256()
+    for f in code_files(*modules, package=package): h.update(f.name.encode() + b'\0' + f.read_bytes())
+    return h.hexdigest()[:16]

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm
-import hm_recsys
-from .config import atomic_path
+from .config import atomic_path, code_digest
 from .features import AGE_EDGES, age_bucket, codes, history
 
 # %% auto #0
@@ -277,15 +276,15 @@ def fits_dir(cfg) -> Path:
     "Where the saved fits of `cfg` live: the two-tower model's (`fit_or_load`) and the ranker's (`05c_ranker`)."
     return cfg.artifacts_dir/'fits'
 
-def fit_key(tables, cutoff, p: dict, seed: int = 42) -> str:
-    "A hash of what a fit of `tables` at `cutoff` depends on: the data before it, the settings `p` bar `progress`, the seed, the code and libraries."
+def fit_key(tables, cutoff, p: dict, seed: int = 42, code: str = 'model') -> str:
+    "A hash of what a fit of `tables` at `cutoff` depends on: the data before it, the settings `p` bar `progress`, the seed, libraries and the code of module `code`."
     cutoff = pd.Timestamp(cutoff)
     h = hashlib.sha256(json.dumps([{k: v for k, v in p.items() if k != 'progress'}, seed, str(cutoff),
                                    str(tables.split.test_start - tables.split.val_start), torch.__version__, np.__version__,
                                    pd.__version__], sort_keys=True, default=str).encode())
     for df in (history(tables.transactions, cutoff), tables.articles, tables.customers):
         h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    for f in sorted(Path(hm_recsys.__file__).parent.glob('*.py')): h.update(f.read_bytes())
+    h.update(code_digest(code).encode())
     return h.hexdigest()[:16]
 
 def save_fit(model: TwoTower, info: dict, path: Path | str) -> Path:

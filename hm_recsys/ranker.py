@@ -171,7 +171,7 @@ class Ranker(Recommender):
         tables = replace(tables, transactions=history(tables.transactions, cutoff))
         settings = dict(ranker=self.p, candidates=self.cp, days=[self.cfg.test_days, self.cfg.pop_days], lightgbm=lgb.__version__,
                         model=model_params(self.cfg) if self.p['two_tower'] else None)
-        s, loaded = load_or_fit(fits_dir(self.cfg)/f'ranker-{fit_key(tables, cutoff, settings, self.cfg.seed)}.json',
+        s, loaded = load_or_fit(fits_dir(self.cfg)/f'ranker-{fit_key(tables, cutoff, settings, self.cfg.seed, code="ranker")}.json',
                                 lambda f: json.loads(f.read_text()), lambda: self.train(tables, cutoff), write_json)
         if loaded: self.reused_seconds = s['fit_seconds']
         self.model, self.features, self.train_rows, self.tt_epochs = lgb.Booster(model_str=s['model']), s['features'], s['train_rows'], s['tt_epochs']

@@ -59,7 +59,8 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
         if (ROOT/f).is_file(): (copy/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT/f, copy/f)
     (copy/'.venv').symlink_to(ROOT/'.venv')
     env = {k: v for k, v in os.environ.items() if k != 'HM_DATA_DIR'}
-    run = subprocess.run(['make', '--no-print-directory', 'pipeline', f'DATA={files}'], cwd=copy, env=env, capture_output=True, text=True)
+    make = lambda: subprocess.run(['make', '--no-print-directory', 'pipeline', f'DATA={files}'], cwd=copy, env=env, capture_output=True, text=True)
+    run = make()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = copy/'reports'/'kaggle'
     assert sorted(p.name for p in out.glob('*.ipynb')) == sorted(f'{n}.ipynb' for n in
@@ -68,3 +69,10 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     assert m['dataset'] == 'kaggle' and m['recommenders']['ranker']['map@12'] > 0
     assert 'unknown parameter' not in run.stderr
     assert sorted(p.name for p in files.iterdir()) == ['articles.csv', 'customers.csv', 'transactions_train.csv']   # only read
+    # Incremental: a notebook reruns when the code it runs changed, and only then.
+    def ran(r):
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        return re.findall(r'nbs/(\w+)\.ipynb reports/kaggle/', r.stdout)
+    with open(copy/'hm_recsys'/'serving.py', 'a') as f: f.write('\n# an edit\n')
+    assert ran(make()) == ['07_serving']
+    assert ran(make()) == []
