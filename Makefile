@@ -50,10 +50,12 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
 
+# `+`: this recipe runs under `make -n` too, so that a dry run plans what a real run would.
 .PRECIOUS: $(CODE)/%.sha
 $(CODE)/%.sha: nbs/%.ipynb $(LIB) | $(STAMP)
-	@mkdir -p $(@D); $(BIN)/python -c "from hm_recsys.config import code_digest as d, imported_modules as m; print(d(*m(open('$<').read())))" > $@.new
-	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+	+@test -x $(BIN)/python || exit 0; mkdir -p $(@D); \
+	  $(BIN)/python -c "from hm_recsys.config import code_digest as d, imported_modules as m; print(d(*m(open('$<').read())))" > $@.new; \
+	  cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
 # nbdev-export rewrites pyproject.toml with the same text: reinstall only when its content changed.
 $(STAMP): pyproject.toml

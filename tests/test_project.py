@@ -59,7 +59,7 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
         if (ROOT/f).is_file(): (copy/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT/f, copy/f)
     (copy/'.venv').symlink_to(ROOT/'.venv')
     env = {k: v for k, v in os.environ.items() if k != 'HM_DATA_DIR'}
-    make = lambda: subprocess.run(['make', '--no-print-directory', 'pipeline', f'DATA={files}'], cwd=copy, env=env, capture_output=True, text=True)
+    make = lambda *a: subprocess.run(['make', '--no-print-directory', *a, 'pipeline', f'DATA={files}'], cwd=copy, env=env, capture_output=True, text=True)
     run = make()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = copy/'reports'/'kaggle'
@@ -74,5 +74,6 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
         assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
         return re.findall(r'nbs/(\w+)\.ipynb reports/kaggle/', r.stdout)
     with open(copy/'hm_recsys'/'serving.py', 'a') as f: f.write('\n# an edit\n')
+    assert ran(make('-n')) == ['07_serving']   # a dry run plans what the run does
     assert ran(make()) == ['07_serving']
     assert ran(make()) == []
