@@ -24,6 +24,8 @@ def test_benchmarks_markdown():
     for h in ('## Machine', '## Quality', '## Retrieval', '## Serving', '## Scale', 'pytorch brute force',
               '## Two-tower training by device', '| tiny | tiny | x, 2 cores | cpu |'): assert h in md
     assert b['machine']['cores'] >= 1 and b['machine']['ram_gb'] > 0
+    assert b['machine']['torch_cpu'] and b['machine']['versions']['lightgbm'] and f"| {b['machine']['torch_cpu']} |" in md
+    if Path('/proc/cpuinfo').exists(): assert '(family ' in b['machine']['cpu']
 
 def test_device_fit_on_tiny(tmp_path):
     from hm_recsys.config import load_config
