@@ -32,7 +32,7 @@ def test_links_resolve(site):
 def test_narrative_processed(site):
     "nbdev's processors ran: exported code replaced by its documentation, directives gone."
     page = (site/'00_config.html').read_text()
-    assert 'project_root' in page and '#| export' not in page and 'default_exp' not in page
+    assert 'project_root' in page and '#| export' not in page and 'default_exp config' not in page
 
 def test_figures_copied(site):
     for png in (p for p in (ROOT/'reports').glob('**/figures/*.png') if p.name != 'docs.png'):
