@@ -9,8 +9,7 @@ def cpu_name() -> str:
     "The CPU's model name, with its family and model numbers (a name such as 'AMD EPYC' covers several generations)."
     info = Path('/proc/cpuinfo')
     if not info.exists(): return platform.processor()
-    f = dict(l.split(':', 1) for l in info.read_text().split('\n\n')[0].splitlines() if ':' in l)
-    f = {k.strip(): v.strip() for k, v in f.items()}
+    f = {k.strip(): v.strip() for k, v in (l.split(':', 1) for l in info.read_text().split('\n\n')[0].splitlines() if ':' in l)}
     return f"{f.get('model name', platform.processor())} (family {f.get('cpu family', '?')}, model {f.get('model', '?')})"
 
 def machine() -> dict:

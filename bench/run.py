@@ -69,7 +69,7 @@ def markdown(b: dict) -> str:
     m = b['machine']
     parts = ['# Benchmarks', f'> Written by `make bench` (bench/run.py) on {b["updated"]}. Raw figures: `reports/bench.json`.',
              '## Machine', table(['CPU', 'torch CPU kernels', 'cores', 'RAM (GB)', 'GPU', 'OS', 'Python', 'libraries'],
-                                [[m['cpu'], m.get('torch_cpu', '?'), m['cores'], m['ram_gb'], m['gpu'] or 'none', m['os'], m['python'],
+                                [[m['cpu'], m['torch_cpu'], m['cores'], m['ram_gb'], m['gpu'] or 'none', m['os'], m['python'],
                                   ', '.join(f'{k} {v}' for k, v in m['versions'].items())]])]
     q = b.get('quality')
     if q:
