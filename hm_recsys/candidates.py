@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import cached_property
 import numpy as np, pandas as pd
 from .evaluation import Truth
-from .features import age_bucket, days_before, history, popularity, top_articles
+from .features import age_bucket, days_before, history, popularity, rank_in_group, top_articles
 
 # %% auto #0
 __all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'rows_of', 'summed', 'copurchase_neighbours',
@@ -33,7 +33,7 @@ def top_per_group(g: np.ndarray, a: np.ndarray, s: np.ndarray, n: int) -> pd.Dat
     "The `n` best `a` of each group `g` by score `s` (ties by `a`): columns customer_idx (the group), article_idx, score, rank (0 first)."
     o = np.lexsort((a, -np.round(np.asarray(s, 'float64'), 9), g))
     g, a, s = g[o], a[o], s[o]
-    rank = np.arange(len(g)) - np.searchsorted(g, g)
+    rank = rank_in_group(g)
     keep = rank < n
     return pd.DataFrame({'customer_idx': g[keep].astype('int32'), 'article_idx': a[keep].astype('int32'),
                          'score': s[keep].astype('float32'), 'rank': rank[keep].astype('int16')})
@@ -171,7 +171,7 @@ def candidates(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     o = np.lexsort((out.article_idx.to_numpy(), first, best, out.customer_idx.to_numpy()))
     out = out.iloc[o].reset_index(drop=True)
     c = out.customer_idx.to_numpy()
-    return out.assign(rank=(np.arange(len(out)) - np.searchsorted(c, c)).astype('int32'))
+    return out.assign(rank=rank_in_group(c).astype('int32'))
 
 def source_names(cands: pd.DataFrame) -> list[str]:
     "The sources of a `candidates` table, in column order (each one has `<source>_rank` and `<source>_score`)."

@@ -13,9 +13,9 @@ from .config import Config, atomic_path
 from .etl import load_processed
 
 # %% auto #0
-__all__ = ['AGE_EDGES', 'age_bucket', 'days_before', 'history', 'popularity', 'top_articles', 'codes', 'customer_features',
-           'catalogue_codes', 'article_features', 'popularity_tables', 'Features', 'features_path', 'build_features',
-           'load_features']
+__all__ = ['AGE_EDGES', 'age_bucket', 'days_before', 'history', 'popularity', 'top_articles', 'rank_in_group', 'codes',
+           'customer_features', 'catalogue_codes', 'article_features', 'popularity_tables', 'Features', 'features_path',
+           'build_features', 'load_features']
 
 # %% ../nbs/03_features.ipynb #c008
 AGE_EDGES = (20, 25, 30, 35, 45, 55, 65)  # bucket b holds ages in [AGE_EDGES[b-1], AGE_EDGES[b]); 0: under 20
@@ -48,6 +48,10 @@ def top_articles(scores: pd.Series, k: int | None = None) -> np.ndarray:
     "The `k` (default all) article_idx of `scores` (indexed by article_idx) by score, ties by article_idx (int32)."
     order = np.lexsort((scores.index.to_numpy(), -scores.to_numpy().round(9)))
     return scores.index.to_numpy()[order[:k]].astype('int32')
+
+def rank_in_group(keys: np.ndarray) -> np.ndarray:
+    "Each row's position among the rows of its key, 0 first, for sorted `keys` (a customer's candidates, best first)."
+    return np.arange(len(keys)) - np.searchsorted(keys, keys)
 
 # %% ../nbs/03_features.ipynb #c017
 def codes(s: pd.Series, dtype='int16') -> np.ndarray:
@@ -94,8 +98,7 @@ def customer_features(customers: pd.DataFrame, tx: pd.DataFrame, cutoff, seq_len
                      online_share=_ratio(_per_row(c, n, q * (h.sales_channel_id.to_numpy() == 2)), units),
                      days_since_last=_group(c, d, n, 'min').astype('float32'),
                      days_since_first=_group(c, d, n, 'max').astype('float32'))
-    starts = np.concatenate([[0], np.cumsum(_per_row(sc, n))])[sc]
-    keep = np.arange(len(sc)) - starts < seq_len
+    keep = rank_in_group(sc) < seq_len
     sizes = _per_row(sc[keep], n)
     return out.assign(seq_articles=_list_column(sizes, sa[keep].astype('int32')),
                       seq_days=_list_column(sizes, sd[keep].astype('int16')))

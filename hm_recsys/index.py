@@ -13,7 +13,7 @@ import faiss, numpy as np, pandas as pd, torch
 from scipy import sparse
 from .config import Config, atomic_path, write_json
 from .evaluation import Recommender, first_occurrence
-from .features import days_before, history, popularity, popularity_tables, top_articles
+from .features import days_before, history, popularity, popularity_tables, rank_in_group, top_articles
 from .model import (History, TwoTower, article_embeddings, customer_embeddings, fit_or_load, model_params,
                              with_meta)
 
@@ -119,7 +119,7 @@ def _row_top(m: sparse.csr_matrix, rows: np.ndarray, k: int) -> tuple[np.ndarray
     "Per row of `m[rows]`, the `k` largest entries as (columns, values), -1 / 0 padded, ties by column."
     sub = m[rows].tocoo(); o = np.lexsort((sub.col, -sub.data, sub.row))
     r, c, v = sub.row[o], sub.col[o], sub.data[o]
-    rank = np.arange(len(r)) - np.searchsorted(r, r); keep = rank < k
+    rank = rank_in_group(r); keep = rank < k
     cols, vals = np.full((len(rows), k), -1, 'int64'), np.zeros((len(rows), k))
     cols[r[keep], rank[keep]] = c[keep]; vals[r[keep], rank[keep]] = v[keep]
     return cols, vals

@@ -13,7 +13,7 @@ import lightgbm as lgb, numpy as np, pandas as pd
 from .candidates import CandidateContext, candidate_params, candidates, source_names, sources
 from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, evaluate, leaderboard, merge_lists, window_truth
-from .features import article_features, customer_features, days_before, history
+from .features import article_features, customer_features, days_before, history, rank_in_group
 from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
 from .model import fit_key, fits_dir, load_or_fit, model_params
 
@@ -206,7 +206,7 @@ class Ranker(Recommender):
     def recommend(self, customer_idx, k=12) -> np.ndarray:
         c = np.asarray(customer_idx); cold = self.cold(c)
         s = self.scored(c[~cold]); sc = s.customer_idx.to_numpy()
-        rank = np.arange(len(s)) - np.searchsorted(sc, sc); top = rank < k
+        rank = rank_in_group(sc); top = rank < k
         u, row = np.unique(c, return_inverse=True)
         grid = np.full((len(u), k), -1, 'int32')
         grid[np.searchsorted(u, sc[top]), rank[top]] = s.article_idx.to_numpy()[top]
@@ -258,7 +258,7 @@ def ranked_lists(r: Ranker, customer_idx, k: int = RANKED_K) -> pd.DataFrame:
     c, parts = np.asarray(customer_idx), []
     for part in chunks(c[~r.cold(c)]):
         s = r.scored(part); sc = s.customer_idx.to_numpy()
-        s = s[np.arange(len(s)) - np.searchsorted(sc, sc) < k]
+        s = s[rank_in_group(sc) < k]
         parts.append(pd.DataFrame({'customer_idx': s.customer_idx.to_numpy('int32'), 'article_idx': s.article_idx.to_numpy('int32'),
                                    'score': s.score.to_numpy('float32'), 'source': best_source(s)}))
     out = pd.concat(parts, ignore_index=True)
