@@ -8,6 +8,10 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The exact versions the committed reports were made with (`make lock` writes them). `make setup LOCK=` installs
+# instead the newest versions that pyproject.toml's ranges allow.
+LOCK ?= constraints.txt
+PIN = $(if $(LOCK),-c $(LOCK),--upgrade --upgrade-strategy eager)
 
 # Which run: a params file name (params/NAME.yaml). `make all DATA=/path` runs on the real Kaggle files.
 DATA ?=
@@ -45,7 +49,7 @@ NBS := 00a_synthetic $(NBS)
 endif
 REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
 
-.PHONY: help setup all pipeline test test-notebooks test-py export clean-nbs lab real-sample demo screenshot serve docs readme bench bench-scale clean
+.PHONY: help setup lock all pipeline test test-notebooks test-py export clean-nbs lab real-sample demo screenshot serve docs readme bench bench-scale clean
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
@@ -57,18 +61,28 @@ $(CODE)/%.sha: nbs/%.ipynb $(LIB) | $(STAMP)
 	  $(BIN)/python -c "from hm_recsys.config import code_digest as d, imported_modules as m; print(d(*m(open('$<').read())))" > $@.new; \
 	  cmp -s $@.new $@ && rm $@.new || mv $@.new $@
 
-# nbdev-export rewrites pyproject.toml with the same text: reinstall only when its content changed.
-$(STAMP): pyproject.toml
+# Reinstall when what .venv was installed from changed: by content, not file times (nbdev-export rewrites pyproject.toml
+# with the same text), and checked on every run, so that `make setup LOCK=` upgrades an up-to-date .venv.
+SETUP_FROM := pyproject.toml $(LOCK)
+.PHONY: FORCE
+$(STAMP): $(SETUP_FROM) FORCE
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	@cmp -s $< $(VENV)/pyproject.installed || { set -x; \
+	@cat $(SETUP_FROM) | cmp -s - $(VENV)/installed.from || { set -x; \
 	  $(BIN)/python -m pip install -q --upgrade pip; \
-	  $(BIN)/python -m pip install -q torch==2.13.0; \
-	  $(BIN)/python -m pip install -q -e '.[dev]'; \
+	  $(BIN)/python -m pip install -q $(PIN) torch==2.13.0; \
+	  $(BIN)/python -m pip install -q $(PIN) -e '.[dev]'; \
 	  $(BIN)/python -m ipykernel install --sys-prefix --name hm-recsys --display-name "Python 3 (hm-recsys)" >/dev/null; \
-	  cp $< $(VENV)/pyproject.installed; }
+	  cat $(SETUP_FROM) > $(VENV)/installed.from; }
 	@touch $@
 
 setup: $(STAMP) ## Create .venv, install the project and its Jupyter kernel
+
+# Not on $(STAMP), which would reinstall the old lock before pinning.
+lock: ## Pin the versions installed in .venv into constraints.txt (to upgrade: make setup LOCK=; make lock; make all)
+	@test -x $(BIN)/python || { echo "No $(VENV): run make setup first."; exit 1; }
+	@{ echo "# The exact versions behind the committed reports: make setup installs these (pip -c). Written by make lock."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed 's/+[^+]*$$//'; } > constraints.txt.tmp
+	@mv constraints.txt.tmp constraints.txt
 
 export: $(STAMP) ## Export the notebooks to the hm_recsys package
 	$(BIN)/nbdev-export

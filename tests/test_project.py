@@ -1,7 +1,10 @@
 "The project's set-up files agree with each other."
 import re, tomllib
+from importlib import metadata
 from pathlib import Path
-import yaml
+import pytest, yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from hm_recsys.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -11,8 +14,29 @@ def test_environment_yml_mirrors_pyproject():
     env = yaml.safe_load((ROOT/'environment.yml').read_text())
     assert 'python=3.11' in env['dependencies']
     pip = next(d['pip'] for d in env['dependencies'] if isinstance(d, dict))
-    assert pip[:-1] == deps, "environment.yml's pip list must equal pyproject.toml's dependencies, in order"
-    assert pip[-1] == '-e .[dev]'
+    assert pip[0] == '-c constraints.txt' and pip[-1] == '-e .[dev]'
+    assert pip[1:-1] == deps, "environment.yml's pip list must equal pyproject.toml's dependencies, in order"
+
+def pins() -> dict[str, str]:
+    "constraints.txt (`make lock`) as {canonical name: version}."
+    lines = (ROOT/'constraints.txt').read_text().splitlines()
+    return {canonicalize_name(n): v for n, v in (l.split('==') for l in lines if l and not l.startswith('#'))}
+
+def test_constraints_pin_every_dependency_within_its_range():
+    proj = tomllib.loads((ROOT/'pyproject.toml').read_text())['project']
+    locked = pins()
+    for req in map(Requirement, proj['dependencies'] + proj['optional-dependencies']['dev']):
+        name = canonicalize_name(req.name)
+        assert name in locked, f'{req.name} is not in constraints.txt: run `make lock`'
+        assert req.specifier.contains(locked[name], prereleases=True), f'constraints.txt pins {req.name}=={locked[name]}, outside {req}'
+
+def test_the_environment_has_the_locked_versions():
+    installed_from = ROOT/'.venv'/'installed.from'   # what `make setup` installed from: pyproject.toml, then the lock
+    if not installed_from.exists() or not installed_from.read_text().endswith((ROOT/'constraints.txt').read_text()):
+        pytest.skip('this environment was not installed from constraints.txt (`make setup LOCK=`, or not by make setup)')
+    versions = {canonicalize_name(d.metadata['Name']): d.version.split('+')[0] for d in metadata.distributions()}
+    wrong = {n: (versions[n], v) for n, v in pins().items() if n in versions and versions[n] != v}
+    assert not wrong, f'installed (not the locked) versions: {wrong}; run `make setup`, or `make lock` after an upgrade'
 
 def test_every_params_file_loads():
     for p in sorted((ROOT/'params').glob('*.yaml')):
@@ -24,6 +48,8 @@ def test_makefile_is_safe_and_pins_cpu_torch():
     mk = (ROOT/'Makefile').read_text()
     assert '.DELETE_ON_ERROR:' in mk
     assert re.search(r'pip install .*torch==2\.13\.0', mk)
+    assert 'LOCK ?= constraints.txt' in mk and 'PIN = $(if $(LOCK),-c $(LOCK),' in mk
+    assert mk.count('pip install -q $(PIN) ') == 2   # torch and the project, both pinned
     assert '-k hm-recsys' in mk
 
 def test_readme_gives_the_two_commands():
