@@ -43,7 +43,7 @@ TQDM_MININTERVAL=60 $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-l
 @mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
 endef
 
-NBS := 00_config 00_data 01_eda 02_etl 03_features 04_model 05_index 05b_candidates 05c_ranker 06_evaluation 07_serving
+NBS := 00_config 00_data 01_eda 02_etl 03_features 04_model 05_index 05b_candidates 05c_ranker 06_evaluation 07_serving 08_submission
 ifeq ($(SOURCE),synthetic)
 NBS := 00a_synthetic $(NBS)
 endif
@@ -115,6 +115,7 @@ $(R)/05b_candidates.ipynb: $(R)/05_index.ipynb
 $(R)/05c_ranker.ipynb: $(R)/05b_candidates.ipynb
 $(R)/06_evaluation.ipynb: $(R)/05c_ranker.ipynb
 $(R)/07_serving.ipynb: $(R)/06_evaluation.ipynb
+$(R)/08_submission.ipynb: $(R)/05c_ranker.ipynb
 
 test: $(STAMP) ## Check the export, run every notebook on tiny data (nbdev-test), then pytest
 	$(BIN)/nbdev-export

@@ -90,10 +90,12 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = copy/'reports'/'kaggle'
     assert sorted(p.name for p in out.glob('*.ipynb')) == sorted(f'{n}.ipynb' for n in
-        ('00_config', '00_data', '01_eda', '02_etl', '03_features', '04_model', '05_index', '05b_candidates', '05c_ranker', '06_evaluation', '07_serving'))
+        ('00_config', '00_data', '01_eda', '02_etl', '03_features', '04_model', '05_index', '05b_candidates', '05c_ranker', '06_evaluation', '07_serving', '08_submission'))
     m = json.loads((out/'metrics.json').read_text())
     assert m['dataset'] == 'kaggle' and m['recommenders']['ranker']['map@12'] > 0
     assert 'unknown parameter' not in run.stderr
+    sub = (copy/'artifacts'/'kaggle'/'submission.csv').read_text().splitlines()   # one row per customer of customers.csv
+    assert sub[0] == 'customer_id,prediction' and len(sub) - 1 == len((files/'customers.csv').read_text().splitlines()) - 1
     assert sorted(p.name for p in files.iterdir()) == ['articles.csv', 'customers.csv', 'transactions_train.csv']   # only read
     # Incremental: a notebook reruns when the code it runs changed, and only then.
     def ran(r):
