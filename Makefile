@@ -104,10 +104,21 @@ $(RAW)/transactions_train.csv: $(P) $(CODE)/00a_synthetic.sha | $(STAMP)
 	@touch $@
 $(R)/00a_synthetic.ipynb: $(RAW)/transactions_train.csv
 endif
+# The data by content too: data.fingerprint (names, sizes and samples of the files, as 02_etl's cache uses), rewritten
+# only when it changes, so that a copy or a touch of the files reruns nothing. Written the first time with the files'
+# newest time, so that the first run decides as file times did. A missing file stops here, with its message.
+DATA_FP := .make/data/$(DATASET).fp
+.PRECIOUS: $(DATA_FP)
+$(DATA_FP): $(RAW_FILES) | $(STAMP)
+	+@test -x $(BIN)/python || exit 0; mkdir -p $(@D); \
+	  $(BIN)/python -c "from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)'))" > $@.new 2> $@.err \
+	  || { tail -n 1 $@.err; rm -f $@.new $@.err; exit 1; }; rm -f $@.err; \
+	  if [ ! -e $@ ]; then mv $@.new $@; touch -r "$$(ls -t $^ | head -n 1)" $@; \
+	  else cmp -s $@.new $@ && rm $@.new || mv $@.new $@; fi
 # Every executed notebook: its source, the params and its code; then what each one reads.
 $(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(CODE)/%.sha | $(STAMP)
 	$(run_nb)
-$(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb: $(RAW_FILES)
+$(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb: $(DATA_FP)
 $(R)/03_features.ipynb: $(R)/02_etl.ipynb
 $(R)/04_model.ipynb: $(R)/03_features.ipynb
 $(R)/05_index.ipynb: $(R)/04_model.ipynb
@@ -157,5 +168,5 @@ clean-nbs: $(STAMP) ## Strip notebook outputs and metadata before committing
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab --notebook-dir=nbs --ip=127.0.0.1
 
-clean: ## Remove generated data and artifacts (keeps .venv and reports/)
-	rm -rf data artifacts _docs _proc
+clean: ## Remove generated data, artifacts and .make (keeps .venv and reports/): the next make all reruns every notebook
+	rm -rf data artifacts _docs _proc .make

@@ -105,3 +105,8 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     assert ran(make('-n')) == ['07_serving']   # a dry run plans what the run does
     assert ran(make()) == ['07_serving']
     assert ran(make()) == []
+    # The data by content: files copied again (newer, the same bytes) rerun nothing; a changed file reruns from 00_data.
+    for f in files.iterdir(): os.utime(f)
+    assert ran(make()) == []
+    with open(files/'customers.csv', 'a') as f: f.write(f"{'f' * 64},,,,,,\n")
+    assert ran(make('-n'))[:3] == ['00_data', '01_eda', '02_etl']
