@@ -54,12 +54,19 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
 
-# `+`: this recipe runs under `make -n` too, so that a dry run plans what a real run would.
+# $(call content_stamp,python code): write what the code prints to $@, and keep $@ and its time when that is unchanged,
+# so that what depends on $@ counts by content. `+`: it runs under `make -n` too, so that a dry run plans what a real
+# run would. A failure stops with its message, the last line of the traceback.
+define content_stamp
++@test -x $(BIN)/python || exit 0; mkdir -p $(@D); \
+  $(BIN)/python -c "$(1)" > $@.new 2> $@.err || { tail -n 1 $@.err; rm -f $@.new $@.err; exit 1; }; \
+  rm -f $@.err; cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+endef
+
 .PRECIOUS: $(CODE)/%.sha
 $(CODE)/%.sha: nbs/%.ipynb $(LIB) | $(STAMP)
-	+@test -x $(BIN)/python || exit 0; mkdir -p $(@D); \
-	  $(BIN)/python -c "from hm_recsys.config import code_digest as d, imported_modules as m; print(d(*m(open('$<').read())))" > $@.new; \
-	  cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+	$(call content_stamp,$(code_digest))
+code_digest = from hm_recsys.config import code_digest as d, imported_modules as m; print(d(*m(open('$<').read())))
 
 # Reinstall when what .venv was installed from changed: by content, not file times (nbdev-export rewrites pyproject.toml
 # with the same text), and checked on every run, so that `make setup LOCK=` upgrades an up-to-date .venv.
@@ -104,17 +111,12 @@ $(RAW)/transactions_train.csv: $(P) $(CODE)/00a_synthetic.sha | $(STAMP)
 	@touch $@
 $(R)/00a_synthetic.ipynb: $(RAW)/transactions_train.csv
 endif
-# The data by content too: data.fingerprint (names, sizes and samples of the files, as 02_etl's cache uses), rewritten
-# only when it changes, so that a copy or a touch of the files reruns nothing. Written the first time with the files'
-# newest time, so that the first run decides as file times did. A missing file stops here, with its message.
+# The data by content too: data.fingerprint (names, sizes and samples of the files, as 02_etl's cache uses), so that a
+# copy or a touch of the files reruns nothing. A missing file stops here, with the loader's message.
 DATA_FP := .make/data/$(DATASET).fp
 .PRECIOUS: $(DATA_FP)
 $(DATA_FP): $(RAW_FILES) | $(STAMP)
-	+@test -x $(BIN)/python || exit 0; mkdir -p $(@D); \
-	  $(BIN)/python -c "from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)'))" > $@.new 2> $@.err \
-	  || { tail -n 1 $@.err; rm -f $@.new $@.err; exit 1; }; rm -f $@.err; \
-	  if [ ! -e $@ ]; then mv $@.new $@; touch -r "$$(ls -t $^ | head -n 1)" $@; \
-	  else cmp -s $@.new $@ && rm $@.new || mv $@.new $@; fi
+	$(call content_stamp,from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)')))
 # Every executed notebook: its source, the params and its code; then what each one reads.
 $(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(CODE)/%.sha | $(STAMP)
 	$(run_nb)
