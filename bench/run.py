@@ -9,15 +9,17 @@ quality   every recommender on the synthetic default and the real sample, from t
 retrieval bench/retrieval.py: FAISS flat / IVF / HNSW vs NumPy and PyTorch brute force, one run, ratios to NumPy
 serving   bench/load_api.py: HTTP latency under 32 concurrent clients, and in-process `recommend` latency
 scale     bench/scale.py's results (the full preset end to end), with the targets
-device    bench/device.py's results (reports/device/*.json): two-tower training on a GPU and on CPUs, as run there"""
+device    bench/device.py's results (reports/device/*.json): two-tower training on a GPU and on CPUs, as run there
+seeds     bench/seeds.py's results (reports/seeds/*.json): the ranker refit with other seeds, against the heuristics"""
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import ROOT, machine
-from device import RUNS_DIR
+from device import RUNS_DIR as DEVICE_RUNS
+from seeds import RUNS_DIR as SEED_RUNS, VERSUS
 
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
-SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device')
+SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device', 'seeds')
 
 def quality() -> dict:
     "The recommenders of each committed metrics.json, best MAP@12 first."
@@ -55,10 +57,17 @@ def scale() -> dict:
         if (REPORTS/f).exists(): return {**json.loads((REPORTS/f).read_text()), 'file': f'reports/{f}'}
     return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
 
+def runs(folder: Path, missing: str) -> dict:
+    "The JSON runs of `folder` by file name, or `missing` when there are none."
+    return {f.stem: json.loads(f.read_text()) for f in sorted(folder.glob('*.json'))} or {'missing': missing}
+
 def device() -> dict:
-    "bench/device.py's runs (reports/device/*.json), by file name; they are run where the GPU is, not here."
-    runs = {f.stem: json.loads(f.read_text()) for f in sorted(RUNS_DIR.glob('*.json'))}
-    return runs or {'missing': 'reports/device/*.json (run bench/device.py on a machine with a GPU, and on this one)'}
+    "bench/device.py's runs (reports/device/*.json); they are run where the GPU is, not here."
+    return runs(DEVICE_RUNS, 'reports/device/*.json (run bench/device.py on a machine with a GPU, and on this one)')
+
+def seed_runs() -> dict:
+    "bench/seeds.py's runs (reports/seeds/*.json)."
+    return runs(SEED_RUNS, 'reports/seeds/*.json (run bench/seeds.py after make all and make real-sample)')
 
 # ---------------------------------------------------------------- BENCHMARKS.md
 def table(header: list[str], rows: list[list]) -> str:
@@ -139,6 +148,19 @@ def markdown(b: dict) -> str:
         parts.append(table(['run', 'params', 'machine', 'device', 'threads', 'fit s', 'tuned epochs', 'test Recall@100'],
                            [[n, x['params'], x['machine']['gpu'] or f'{x["machine"]["cpu"]}, {x["machine"]["cores"]} cores', x['device'],
                              x['cpu_threads'], x['fit_seconds'], x['best_epoch'], x['test_recall100']] for n, x in d.items()]))
+    sd = b.get('seeds')
+    if sd and 'missing' in sd: parts.append(f'## The ranker over seeds\n\n*{sd["missing"]}: not run yet.*')
+    elif sd:
+        parts.append('## The ranker over seeds\n\n`bench/seeds.py`: the ranker of each run, with the settings 05c chose, refit at the '
+                     'test cutoff with other seeds (the seed draws the sampled negatives and LightGBM\'s feature subsets) and scored on '
+                     'the test window; the heuristics and the committed ranker are those of the run\'s `metrics.json`. Ratios: the '
+                     'seeds\' mean, lowest and highest MAP@12 over the heuristic\'s.')
+        parts.append(table(['run', 'seeds', 'ranker MAP@12 mean', 'sd', 'lowest', 'highest', 'committed (seed)',
+                            *(f'x {n}: mean (lowest-highest)' for n in VERSUS)],
+                           [[n, len(x['seeds']), x['mean'], x['sd'], min(x['map@12']), max(x['map@12']),
+                             f'{x["committed"]["map@12"]} ({x["committed"]["seed"]})',
+                             *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})' for v in map(x['versus'].get, VERSUS))]
+                            for n, x in sd.items()]))
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
                  'Rerun one section with `bench/run.py --only SECTION`.')
     return '\n\n'.join(parts) + '\n'
@@ -156,7 +178,7 @@ def main():
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     b = json.loads((out/'bench.json').read_text()) if (out/'bench.json').exists() else {}
     run = {'quality': quality, 'retrieval': lambda: retrieval(a.vectors, a.queries),
-           'serving': lambda: serving(a.serving_params, a.seconds, a.clients), 'scale': scale, 'device': device}
+           'serving': lambda: serving(a.serving_params, a.seconds, a.clients), 'scale': scale, 'device': device, 'seeds': seed_runs}
     for s in SECTIONS:
         if s in only: t = time.perf_counter(); b[s] = run[s](); print(f'{s}: {time.perf_counter() - t:.0f} s', flush=True)
     b.update(machine=machine(), updated=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))

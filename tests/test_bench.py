@@ -4,7 +4,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'bench'))
-import common, device, retrieval, run
+import pytest
+import common, device, retrieval, run, seeds
 
 def test_retrieval_small():
     r = retrieval.run(n=3000, n_queries=100, n_single=10, k=20, clusters=30)
@@ -35,3 +36,17 @@ def test_device_fit_on_tiny(tmp_path):
     r = json.loads((tmp_path/'d.json').read_text())
     assert r['device'] in ('cpu', 'cuda') and r['fit_seconds'] > 0 and 1 <= r['best_epoch'] <= len(r['val_recall100'])
     assert 0 < r['test_recall100'] <= 1 and r['machine']['cores'] >= 1
+
+def test_seeds_on_tiny(tmp_path):
+    from hm_recsys.config import load_config
+    from hm_recsys.etl import run_etl
+    run_etl(load_config('tiny'))
+    m = {'recommenders': {n: {'map@12': v} for n, v in (('ranker', .05), ('repurchase_decayed', .04), ('blend', .02))}}
+    (tmp_path/'metrics.json').write_text(json.dumps(m))
+    r = seeds.main('tiny', 2, tmp_path/'s.json', tmp_path/'metrics.json')
+    assert r['seeds'] == [1, 2] and len(r['map@12']) == 2 and all(0 < x < 1 for x in r['map@12']) and r['committed'] == {'seed': 42, 'map@12': .05}
+    assert r['versus']['blend']['ratio min'] == pytest.approx(min(r['map@12']) / .02, abs=1e-3) and json.loads((tmp_path/'s.json').read_text())['mean'] == r['mean']
+    md = run.markdown({'machine': r['machine'], 'updated': 'now', 'seeds': {'tiny': r}})
+    assert '## The ranker over seeds' in md and f"| tiny | 2 | {r['mean']:.4f}".rstrip('0') in md
+    with pytest.raises(FileNotFoundError, match='make all'): seeds.main('tiny', 1, tmp_path/'t.json', tmp_path/'none.json')
+    with pytest.raises(ValueError, match='at least 1'): seeds.main('tiny', 0, tmp_path/'t.json', tmp_path/'metrics.json')
