@@ -144,8 +144,8 @@ test-py: $(STAMP)
 demo: $(STAMP) ## Start the Gradio demo on 127.0.0.1:7860 (the registry of PARAMS, built by make all)
 	$(BIN)/python -m hm_recsys.serving --params $(PARAMS) --demo
 
-screenshot: $(STAMP) ## Retake reports/figures/demo.png: the browser test with the screenshot kept (needs Chromium)
-	HM_DEMO_PNG=$(CURDIR)/reports/figures/demo.png $(BIN)/pytest -q tests/test_serving.py -k browser
+screenshot: $(STAMP) ## Screenshot the demo on the registry of PARAMS into its reports' figures/demo.png (Chromium; after make all)
+	$(BIN)/python docs/screenshot.py $(PARAMS) $(R)/figures/demo.png
 
 serve: $(STAMP) ## Start the HTTP API (/health, /recommend, /purchases, /docs) with the demo at /
 	$(BIN)/python -m hm_recsys.serving --params $(PARAMS)

@@ -204,6 +204,10 @@ def figures_markdown(out: Path, root: Path = ROOT) -> str:
             parts.append(f'### {p.stem}\n\n<div class="hm-gallery"><img src="{rel}" alt="{p.stem}" loading="lazy"></div>')
     return '\n\n'.join(parts)
 
+def site_paths(md: str) -> str:
+    "Markdown image paths into `reports/` as the site holds them (`figures_markdown`): reports/[RUN/]figures/x -> figures/[RUN/]x."
+    return re.sub(r'\]\(reports/(?:([^)/]+)/)?figures/', lambda m: f'](figures/{m.group(1) + "/" if m.group(1) else ""}', md)
+
 def build_fallback(out: Path = ROOT/'_docs', root: Path = ROOT, notebooks: list[str] | None = None,
                    modules: list[str] | None = None, exec_docs: bool = True, run: tuple = ('index',), log=print) -> Path:
     """Write the static site into `out`: notebook pages, API pages, figures, extra pages, one sidebar. -> index.html
@@ -216,6 +220,8 @@ def build_fallback(out: Path = ROOT/'_docs', root: Path = ROOT, notebooks: list[
         src = executed_path(name, root); log(f'notebook {src.relative_to(root)}')
         done = run_notebook(src) if name in run and src.parent.name == 'nbs' else None
         nb = to_nbformat(nbdev_process(src, exec_docs, done))
+        for c in nb.cells:
+            if c.cell_type == 'markdown': c.source = site_paths(c.source)
         pages[page_file('nb', name)] = (title_of(nb) or name, nb)
     for m, nb_name in mods.items():
         log(f'api {m}'); pages[page_file('api', m)] = (f'hm_recsys.{m}', markdown_nb(api_markdown(m, nb_name, nb_name in names)))

@@ -35,8 +35,8 @@ __all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK
            'check_article_id', 'colour_rgb', 'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard',
            'Recommendations', 'Profile', 'ServingData', 'HMRecommender', 'ensure_registry', 'age_group',
            'tower_embedder', 'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase',
-           'profile_html', 'cards_html', 'gallery_items', 'show_customer', 'buy', 'build_demo', 'RecommendRequest',
-           'PurchaseRequest', 'create_app', 'serve', 'main']
+           'profile_html', 'cards_html', 'gallery_items', 'about', 'show_customer', 'buy', 'build_demo',
+           'RecommendRequest', 'PurchaseRequest', 'create_app', 'serve', 'main']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
@@ -542,6 +542,15 @@ def gallery_items(svc: HMRecommender, cards: list[ArticleCard]) -> list[tuple]:
     return [(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir),
              f'{c.name} · {c.colour} · {c.day}') for c in cards]
 
+# %% ../nbs/07_serving.ipynb #dc770410
+def about(svc: HMRecommender) -> str:
+    "One paragraph on how `svc` recommends, for the top of the app."
+    how = (f"The LightGBM ranker's lists over the candidate sources for the customers it ranked; two-tower retrieval over "
+           f"{len(svc._rows):,} articles with FAISS for the other customers with purchases, and after a recorded purchase."
+           if svc.data.ranked is not None else f"Two-tower retrieval over {len(svc._rows):,} articles with FAISS.")
+    return (f"{how} Model `{svc.version}`, history up to {svc.day}. Unknown customers, and customers with neither purchases nor "
+            "a ranked list, get the popularity fallback (by age group when the age is known). Prices are in the data's scaled units.")
+
 # %% ../nbs/07_serving.ipynb #c043
 def show_customer(customer_id: str, top_k: float = 12) -> tuple:
     "The Gradio outputs for a customer: profile card, purchase gallery, recommendation cards, the result as JSON."
@@ -563,9 +572,7 @@ def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
     svc = use_service(service) if service else get_service()
     examples = svc.examples()
     with gr.Blocks(title='H&M recommender', analytics_enabled=False) as demo:
-        gr.Markdown(f"## H&M personalised recommendations\nTwo-tower retrieval over {len(svc._rows):,} articles with FAISS; "
-                    f"model `{svc.version}`, history up to {svc.day}. Unknown customers and customers without purchases "
-                    "get the popularity fallback (by age group when the age is known). Prices are in the data's scaled units.")
+        gr.Markdown(f"## H&M personalised recommendations\n{about(svc)}")
         with gr.Row():
             with gr.Column(scale=1, min_width=260):
                 pick = gr.Dropdown(examples, label='Example customers', value=None, elem_id='hm-pick')
@@ -623,7 +630,7 @@ def create_app(service: HMRecommender | None = None, ui: bool = True, threads: i
         yield
 
     app = FastAPI(title='hm-recsys', version=svc.version, lifespan=lifespan, summary='Personalised H&M recommendations: '
-                  'two-tower retrieval with FAISS, popularity fallback for cold-start customers.')
+                  'ranked candidates or two-tower retrieval with FAISS, popularity fallback for cold-start customers.')
 
     @app.exception_handler(InvalidInput)
     def _invalid(request: Request, e: InvalidInput): return JSONResponse({'detail': str(e)}, status_code=e.status)

@@ -21,6 +21,9 @@ def test_pages(site):
         assert (site/f).stat().st_size > 1000, f
     index = (site/'index.html').read_text()
     assert 'make all' in index and 'Leaderboard' in index and 'Past one machine' in index
+    assert 'src="figures/demo.png"' in index and (site/'figures'/'demo.png').exists()   # the README's picture, where the site has it
+    assert build.site_paths('![a](reports/real-sample/figures/x.png) ![b](reports/figures/y.png) ![c](other/z.png)') == \
+        '![a](figures/real-sample/x.png) ![b](figures/y.png) ![c](other/z.png)'
     api = (site/'api_config.html').read_text()
     assert 'load_config' in api and 'atomic_path' in api and 'class="hm-side"' in api
 

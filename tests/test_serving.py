@@ -1,6 +1,6 @@
 """Serving: `recommend` (warm, cold, unknown, bad input, record_purchase), the HTTP API (every bad input, concurrency,
 health after), the Gradio app through gradio_client, and an end-to-end run in headless Chromium (screenshot)."""
-import hashlib, os, shutil, socket, threading, time
+import hashlib, shutil, sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +11,8 @@ from hm_recsys.config import load_config
 
 pytestmark = pytest.mark.filterwarnings('ignore:.*(no_silent_downcasting|copy keyword).*')  # inside gradio's queue
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
+sys.path.insert(0, str(ROOT/'docs'))
+from screenshot import CHROMIUM, VIEWPORT, browser, free_port, served, show_example
 UNKNOWN = hashlib.sha256(b'nobody').hexdigest()
 
 @pytest.fixture(scope='session')
@@ -160,13 +161,10 @@ def test_api_concurrent(api, ids):
     assert codes == [200] * len(bodies) and api.get('/health').json()['ready']
 
 # ---- the Gradio app and the browser -------------------------------------------------------------------------
-def _port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
 def test_gradio_client(registry, ids):
     from gradio_client import Client
     demo = S.build_demo(S.HMRecommender.load(registry))  # load() as the app does
-    _, url, _ = demo.launch(server_name='127.0.0.1', server_port=_port(), prevent_thread_lock=True, quiet=True, theme=S.THEME, css=S.CSS)
+    _, url, _ = demo.launch(server_name='127.0.0.1', server_port=free_port(), prevent_thread_lock=True, quiet=True, theme=S.THEME, css=S.CSS)
     try:
         client = Client(url, verbose=False)
         profile, history, cards, raw = client.predict(ids['warm'], 12, api_name='/recommend')
@@ -182,43 +180,40 @@ def test_gradio_client(registry, ids):
 @pytest.fixture(scope='module')
 def server(data):
     "The API and the app served by uvicorn on 127.0.0.1 in a thread."
-    import uvicorn
-    port = _port()
-    srv = uvicorn.Server(uvicorn.Config(S.create_app(S.HMRecommender(data)), host='127.0.0.1', port=port, log_level='warning'))
-    t = threading.Thread(target=srv.run, daemon=True); t.start()
-    for _ in range(200):
-        if srv.started: break
-        time.sleep(.05)
-    yield f'http://127.0.0.1:{port}'
-    srv.should_exit = True; t.join(10)
+    with served(S.create_app(S.HMRecommender(data))) as url: yield url
 
 @pytest.mark.skipif(not CHROMIUM, reason='Chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test')
 def test_browser(server, ids, tmp_path):
-    """Open the app, pick a warm customer, see profile, history and 12 cards; a cold one gets the badge; take a screenshot:
-    into $HM_DEMO_PNG when set (`make screenshot` sets reports/figures/demo.png), else a temporary file."""
+    """Open the app, a cold customer gets the badge; pick a warm one (`show_example`, as `make screenshot` does), see
+    profile, history and 12 cards; take a screenshot; a bad id gets its message."""
     sync_playwright = pytest.importorskip('playwright.sync_api', reason='pip install playwright').sync_playwright
-    out = Path(os.environ.get('HM_DEMO_PNG') or tmp_path/'demo.png'); out.parent.mkdir(parents=True, exist_ok=True)
+    out = tmp_path/'demo.png'
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                                                               '--disable-component-update', '--disable-sync', '--no-first-run'])
+        b = browser(p)
         try:
-            page = b.new_page(viewport={'width': 1280, 'height': 900})
+            page = b.new_page(viewport=VIEWPORT)
             page.goto(server + '/', wait_until='networkidle')
             box = page.locator('#hm-customer').locator('textarea, input').first
             box.fill(ids['cold']); page.locator('#hm-go').click()
             page.wait_for_selector('.hm-badge.hm-cold', timeout=20_000)
             assert page.locator('.hm-card').count() == 12
-            page.locator('#hm-pick input').click(); page.get_by_role('option').first.click()  # the first example: a warm customer
-            page.wait_for_selector('.hm-badge.hm-warm', timeout=20_000)
-            page.wait_for_function("document.querySelectorAll('#hm-history img').length > 0", timeout=20_000)
+            show_example(page)   # the first example: a warm customer
             assert page.locator('.hm-card').count() == 12 and 'because you bought' in page.locator('.hm-card').first.inner_text() + page.content()
             assert 'Purchases' in page.locator('#hm-profile').inner_text()
-            page.wait_for_timeout(300)
             page.screenshot(path=str(out), full_page=True)
             box.fill('abc'); page.locator('#hm-go').click()
             page.get_by_text('customer_id: must be 64 hexadecimal characters').first.wait_for(timeout=20_000)
         finally: b.close()
     assert out.stat().st_size > 10_000
+
+@pytest.mark.skipif(not CHROMIUM, reason='Chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test')
+def test_screenshot_script(registry, tmp_path):
+    "`make screenshot`'s script: the page of a registry's first example customer as a PNG; no registry, a clear error."
+    pytest.importorskip('playwright.sync_api', reason='pip install playwright')
+    import screenshot
+    out = screenshot.main('tiny', tmp_path/'figures'/'demo.png', registry)
+    assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and out.stat().st_size > 10_000 and [p.name for p in out.parent.iterdir()] == ['demo.png']
+    with pytest.raises(FileNotFoundError, match='make all PARAMS=tiny'): screenshot.main('tiny', tmp_path/'x.png', tmp_path/'none')
 
 def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
     "With a Kaggle images folder (images/010/0108775015.jpg) the cards show the photos, else swatches of the article's colour."
@@ -247,6 +242,7 @@ def test_ranker_lists(registry, tmp_path):
     lists = ranked_lists(r, np.arange(len(tables.customers)), k=5)
     save_ranked(cfg, r, lists, path)
     svc = S.HMRecommender.load(path)
+    assert S.about(svc).startswith("The LightGBM ranker's lists") and S.about(S.HMRecommender.load(registry)).startswith('Two-tower retrieval')
     c = int(lists.customer_idx.iloc[0]); cid = svc.data.customers.customer_id.iloc[c]
     rec = svc.recommend(cid, 12)
     assert rec.strategy == 'ranker' and svc.version.startswith('ranker-')
