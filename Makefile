@@ -144,8 +144,10 @@ test-py: $(STAMP)
 demo: $(STAMP) ## Start the Gradio demo on 127.0.0.1:7860 (the registry of PARAMS, built by make all)
 	$(BIN)/python -m hm_recsys.serving --params $(PARAMS) --demo
 
-screenshot: $(STAMP) ## Screenshot the demo on the registry of PARAMS into its reports' figures/demo.png (Chromium; after make all)
-	$(BIN)/python docs/screenshot.py $(PARAMS) $(R)/figures/demo.png
+screenshot: $(STAMP) ## Retake the screenshots (Chromium): the demo on PARAMS' registry, and the docs site once make docs built it
+	$(BIN)/python docs/screenshot.py demo $(PARAMS) $(R)/figures/demo.png
+	@if [ -f _docs/index.html ]; then $(BIN)/python docs/screenshot.py site _docs/index.html reports/figures/docs.png; \
+	else echo "No _docs/index.html: after make docs, make screenshot retakes reports/figures/docs.png too."; fi
 
 serve: $(STAMP) ## Start the HTTP API (/health, /recommend, /purchases, /docs) with the demo at /
 	$(BIN)/python -m hm_recsys.serving --params $(PARAMS)

@@ -1,7 +1,8 @@
-"""A screenshot of the demo as `make serve` shows it: the registry of a params file, its first example customer, in
-headless Chromium. Its helpers also drive the browser test (tests/test_serving.py).
+"""Screenshots in headless Chromium: the demo as `make serve` shows it (the registry of a params file, its first example
+customer), and the docs site's landing page. The helpers also drive the browser test (tests/test_serving.py).
 
-    .venv/bin/python docs/screenshot.py default reports/figures/demo.png    # make screenshot (after make all)
+    .venv/bin/python docs/screenshot.py demo default reports/figures/demo.png    # make screenshot (after make all)
+    .venv/bin/python docs/screenshot.py site _docs/index.html reports/figures/docs.png   # and after make docs
 
 Needs Chromium (`apt-get install -y chromium` on Debian; Playwright's own browser download is not used)."""
 import argparse, shutil, socket, sys, threading, time
@@ -42,24 +43,38 @@ def show_example(page, timeout: int = 20_000):
     page.wait_for_function("document.querySelectorAll('#hm-history img').length > 0", timeout=timeout)
     page.wait_for_timeout(300)   # the gallery's last layout pass
 
-def main(params: str, out: Path, registry: Path | None = None) -> Path:
-    "Serve the registry of `params` (or the folder `registry`), show its first example customer, write the page as a PNG at `out`."
+def shoot(url: str, out: Path, show=None, viewport: dict = VIEWPORT, full_page: bool = True) -> Path:
+    "Open `url` in headless Chromium, run `show(page)`, and write the page as a PNG at `out`, atomically."
     from playwright.sync_api import sync_playwright
-    from hm_recsys.config import atomic_path, load_config
+    from hm_recsys.config import atomic_path
+    with sync_playwright() as p:
+        b = browser(p)
+        try:
+            page = b.new_page(viewport=viewport); page.goto(url, wait_until='networkidle')
+            if show: show(page)
+            with atomic_path(out) as tmp: page.screenshot(path=str(tmp), type='png', full_page=full_page)
+        finally: b.close()
+    print(f'wrote {out}'); return Path(out)
+
+def demo(params: str, out: Path, registry: Path | None = None) -> Path:
+    "The app on the registry of `params` (or the folder `registry`) with its first example customer, as a PNG at `out`."
+    from hm_recsys.config import load_config
     from hm_recsys.index import registry_dir
     from hm_recsys.serving import HMRecommender, create_app
     reg = Path(registry or registry_dir(load_config(params)))
     if not (reg/'metadata.json').exists(): raise FileNotFoundError(f'No registry in {reg}: run `make all PARAMS={params}` first.')
-    with served(create_app(HMRecommender.load(reg))) as url, sync_playwright() as p:
-        b = browser(p)
-        try:
-            page = b.new_page(viewport=VIEWPORT); page.goto(url + '/', wait_until='networkidle'); show_example(page)
-            with atomic_path(out) as tmp: page.screenshot(path=str(tmp), type='png', full_page=True)
-        finally: b.close()
-    print(f'wrote {out}'); return Path(out)
+    with served(create_app(HMRecommender.load(reg))) as url: return shoot(url + '/', out, show_example)
+
+def site(index: Path, out: Path) -> Path:
+    "The first screen of the docs site's landing page `index` (`make docs` builds it), sidebar included, as a PNG at `out`."
+    index = Path(index).resolve()
+    if not index.exists(): raise FileNotFoundError(f'No {index}: run `make docs` first.')
+    return shoot(index.as_uri(), out, viewport={'width': 1280, 'height': 1000}, full_page=False)
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('params', help='a params file name or path: its registry is served'); ap.add_argument('out', type=Path)
-    ap.add_argument('--registry', type=Path, help="a registry folder instead of the params' one")
-    a = ap.parse_args(); main(a.params, a.out, a.registry)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0]); sub = ap.add_subparsers(dest='what', required=True)
+    d = sub.add_parser('demo', help='the app on a registry'); d.add_argument('params', help='a params file name or path: its registry is served')
+    d.add_argument('out', type=Path); d.add_argument('--registry', type=Path, help="a registry folder instead of the params' one")
+    s = sub.add_parser('site', help='the docs site'); s.add_argument('index', type=Path, help='the site\'s index.html'); s.add_argument('out', type=Path)
+    a = ap.parse_args()
+    demo(a.params, a.out, a.registry) if a.what == 'demo' else site(a.index, a.out)

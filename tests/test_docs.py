@@ -45,3 +45,12 @@ def test_figures_copied(site):
 def test_readme_matches_index_notebook():
     assert (ROOT/'README.md').read_text() == build.readme_text(), \
         'README.md differs from nbs/index.ipynb: run `python docs/build.py readme` (or `make readme`).'
+
+def test_site_screenshot(site, tmp_path):
+    "`make screenshot`'s picture of the site: its landing page in headless Chromium; a missing site, a clear error."
+    import screenshot
+    if not screenshot.CHROMIUM: pytest.skip('Chromium is absent: `apt-get install -y chromium` (Debian) to take the screenshot')
+    pytest.importorskip('playwright.sync_api', reason='pip install playwright')
+    out = screenshot.site(site/'index.html', tmp_path/'docs.png')
+    assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and out.stat().st_size > 20_000
+    with pytest.raises(FileNotFoundError, match='make docs'): screenshot.site(tmp_path/'none'/'index.html', tmp_path/'x.png')
