@@ -152,9 +152,9 @@ def markdown(b: dict) -> str:
     if sd and 'missing' in sd: parts.append(f'## The ranker over seeds\n\n*{sd["missing"]}: not run yet.*')
     elif sd:
         parts.append('## The ranker over seeds\n\n`bench/seeds.py`: the ranker of each run, with the settings 05c chose, refit at the '
-                     'test cutoff with other seeds (the seed draws the sampled negatives and LightGBM\'s feature subsets) and scored on '
-                     'the test window; the heuristics and the committed ranker are those of the run\'s `metrics.json`. Ratios: the '
-                     'seeds\' mean, lowest and highest MAP@12 over the heuristic\'s.')
+                     'test cutoff with other seeds (the seed draws the sampled negatives, LightGBM\'s feature subsets and, where chosen, '
+                     'the two-tower source\'s fit) and scored on the test window; the heuristics and the committed ranker are those '
+                     'of the run\'s `metrics.json`. Ratios: the seeds\' mean, lowest and highest MAP@12 over the heuristic\'s.')
         parts.append(table(['run', 'seeds', 'ranker MAP@12 mean', 'sd', 'lowest', 'highest', 'committed (seed)',
                             *(f'x {n}: mean (lowest-highest)' for n in VERSUS)],
                            [[n, len(x['seeds']), x['mean'], x['sd'], min(x['map@12']), max(x['map@12']),

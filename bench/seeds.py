@@ -2,7 +2,8 @@
 
 Refits the ranker of a params file, with the settings 05c chose (`ranker.chosen_settings`), at the test cutoff with
 seeds 1..N in place of the run's own, and scores each on the test window. The seed draws the sampled negatives and
-LightGBM's feature subsets; the candidates and the heuristics do not depend on it. The heuristics and the committed
+LightGBM's feature subsets (and the two-tower source's fit, where 05c chose that source); the other candidates and the
+heuristics do not depend on it. The heuristics and the committed
 ranker come from the run's metrics.json (`make all` or `make real-sample` first). The fits go to a temporary folder, so
 the run's fit cache stays as it is. Writes JSON in reports/seeds/, where `bench/run.py --only seeds` reads every run.
     .venv/bin/python bench/seeds.py real-sample --seeds 8    # reports/seeds/real-sample.json, about 2 minutes
