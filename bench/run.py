@@ -74,6 +74,12 @@ def table(header: list[str], rows: list[list]) -> str:
     fmt = lambda v: '' if v is None else f'{v:,.4f}'.rstrip('0').rstrip('.') if isinstance(v, float) else str(v)
     return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)] + ['| ' + ' | '.join(map(fmt, r)) + ' |' for r in rows])
 
+def runs_section(title: str, r: dict | None, intro: str, header: list[str], row) -> list[str]:
+    "The parts of a section over `runs`' result `r`: its note while none ran, else `intro` and a table of `row(name, run)`."
+    if not r: return []
+    if 'missing' in r: return [f'## {title}\n\n*{r["missing"]}: not run yet.*']
+    return [f'## {title}\n\n{intro}', table(header, [row(n, x) for n, x in r.items()])]
+
 def markdown(b: dict) -> str:
     m = b['machine']
     parts = ['# Benchmarks', f'> Written by `make bench` (bench/run.py) on {b["updated"]}. Raw figures: `reports/bench.json`.',
@@ -136,31 +142,27 @@ def markdown(b: dict) -> str:
                                 for x in sc['stages']]))
             parts.append(f'**Total {sc["total_minutes"]} min, peak RSS {sc["peak_rss_gb"]} GB: '
                          f'{"meets" if sc["meets_targets"] else "misses"} the targets.**')
-    d = b.get('device')
-    if d and 'missing' in d: parts.append(f'## Two-tower training by device\n\n*{d["missing"]}: not run yet.*')
-    elif d:
-        parts.append('## Two-tower training by device\n\n`bench/device.py`: `fit_two_tower` on the processed tables of a params file '
-                     '(epoch tuning on the validation window, then the refit on every row before the cutoff), on the device torch '
-                     'finds (`CUDA_VISIBLE_DEVICES=` hides the GPU for the CPU run of the same machine). Thread counts change the order '
-                     'of floating-point sums, and on CUDA the sampled negatives come from the GPU\'s generator, so the curves and '
-                     'the tuned epochs can differ from machine to machine. The model is small (64-dim towers, batches of 1,024): '
-                     'per-batch Python work and the per-epoch validation search, on the CPU, take much of the time.')
-        parts.append(table(['run', 'params', 'machine', 'device', 'threads', 'fit s', 'tuned epochs', 'test Recall@100'],
-                           [[n, x['params'], x['machine']['gpu'] or f'{x["machine"]["cpu"]}, {x["machine"]["cores"]} cores', x['device'],
-                             x['cpu_threads'], x['fit_seconds'], x['best_epoch'], x['test_recall100']] for n, x in d.items()]))
-    sd = b.get('seeds')
-    if sd and 'missing' in sd: parts.append(f'## The ranker over seeds\n\n*{sd["missing"]}: not run yet.*')
-    elif sd:
-        parts.append('## The ranker over seeds\n\n`bench/seeds.py`: the ranker of each run, with the settings 05c chose, refit at the '
-                     'test cutoff with other seeds (the seed draws the sampled negatives, LightGBM\'s feature subsets and, where chosen, '
-                     'the two-tower source\'s fit) and scored on the test window; the heuristics and the committed ranker are those '
-                     'of the run\'s `metrics.json`. Ratios: the seeds\' mean, lowest and highest MAP@12 over the heuristic\'s.')
-        parts.append(table(['run', 'seeds', 'ranker MAP@12 mean', 'sd', 'lowest', 'highest', 'committed (seed)',
-                            *(f'x {n}: mean (lowest-highest)' for n in VERSUS)],
-                           [[n, len(x['seeds']), x['mean'], x['sd'], min(x['map@12']), max(x['map@12']),
-                             f'{x["committed"]["map@12"]} ({x["committed"]["seed"]})',
-                             *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})' for v in map(x['versus'].get, VERSUS))]
-                            for n, x in sd.items()]))
+    parts += runs_section('Two-tower training by device', b.get('device'),
+                          '`bench/device.py`: `fit_two_tower` on the processed tables of a params file '
+                          '(epoch tuning on the validation window, then the refit on every row before the cutoff), on the device torch '
+                          'finds (`CUDA_VISIBLE_DEVICES=` hides the GPU for the CPU run of the same machine). Thread counts change the order '
+                          'of floating-point sums, and on CUDA the sampled negatives come from the GPU\'s generator, so the curves and '
+                          'the tuned epochs can differ from machine to machine. The model is small (64-dim towers, batches of 1,024): '
+                          'per-batch Python work and the per-epoch validation search, on the CPU, take much of the time.',
+                          ['run', 'params', 'machine', 'device', 'threads', 'fit s', 'tuned epochs', 'test Recall@100'],
+                          lambda n, x: [n, x['params'], x['machine']['gpu'] or f'{x["machine"]["cpu"]}, {x["machine"]["cores"]} cores',
+                                        x['device'], x['cpu_threads'], x['fit_seconds'], x['best_epoch'], x['test_recall100']])
+    parts += runs_section('The ranker over seeds', b.get('seeds'),
+                          '`bench/seeds.py`: the ranker of each run, with the settings 05c chose, refit at the test cutoff with other '
+                          'seeds (the seed draws the sampled negatives, LightGBM\'s feature subsets and, where chosen, the two-tower '
+                          'source\'s fit) and scored on the test window; the heuristics and the committed ranker are those of the run\'s '
+                          '`metrics.json`. Ratios: the seeds\' mean, lowest and highest MAP@12 over the heuristic\'s.',
+                          ['run', 'seeds', 'ranker MAP@12 mean', 'sd', 'lowest', 'highest', 'committed (seed)',
+                           *(f'x {n}: mean (lowest-highest)' for n in VERSUS)],
+                          lambda n, x: [n, len(x['seeds']), x['mean'], x['sd'], min(x['map@12']), max(x['map@12']),
+                                        f'{x["committed"]["map@12"]} ({x["committed"]["seed"]})',
+                                        *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})'
+                                          for v in map(x['versus'].get, VERSUS))])
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
                  'Rerun one section with `bench/run.py --only SECTION`.')
     return '\n\n'.join(parts) + '\n'
