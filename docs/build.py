@@ -189,6 +189,10 @@ def markdown_nb(md: str) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(md)]); nb.metadata['language_info'] = {'name': 'python'}
     return nb
 
+def site_figures(run: str) -> str:
+    "Where the site keeps the figures of `reports/<run>/figures` (`run` '.': reports/figures itself)."
+    return 'figures' if run == '.' else f'figures/{run}'
+
 def figures_markdown(out: Path, root: Path = ROOT) -> str:
     "Copy the PNG figures of `reports/` (and its runs' subfolders) into `out/figures/`; a gallery page of them."
     parts = ['# Figures', '> Every figure the last `make all` runs wrote, by run.']
@@ -196,17 +200,16 @@ def figures_markdown(out: Path, root: Path = ROOT) -> str:
         run = fig_dir.parent.relative_to(root/'reports').as_posix()
         pngs = sorted(p for p in fig_dir.glob('*.png') if p.name != 'docs.png')  # not the site's own screenshot
         if not pngs: continue
-        dest = out/'figures'/('' if run == '.' else run); dest.mkdir(parents=True, exist_ok=True)
+        dest = out/site_figures(run); dest.mkdir(parents=True, exist_ok=True)
         parts.append(f'## {"synthetic default (reports/)" if run == "." else f"reports/{run}"}')
         for p in pngs:
             shutil.copy2(p, dest/p.name)
-            rel = (dest/p.name).relative_to(out).as_posix()
-            parts.append(f'### {p.stem}\n\n<div class="hm-gallery"><img src="{rel}" alt="{p.stem}" loading="lazy"></div>')
+            parts.append(f'### {p.stem}\n\n<div class="hm-gallery"><img src="{site_figures(run)}/{p.name}" alt="{p.stem}" loading="lazy"></div>')
     return '\n\n'.join(parts)
 
 def site_paths(md: str) -> str:
-    "Markdown image paths into `reports/` as the site holds them (`figures_markdown`): reports/[RUN/]figures/x -> figures/[RUN/]x."
-    return re.sub(r'\]\(reports/(?:([^)/]+)/)?figures/', lambda m: f'](figures/{m.group(1) + "/" if m.group(1) else ""}', md)
+    "Markdown image paths into `reports/` as the site holds them (`site_figures`): reports/[RUN/]figures/x -> figures/[RUN/]x."
+    return re.sub(r'\]\(reports/(?:([^)/]+)/)?figures/', lambda m: f"]({site_figures(m.group(1) or '.')}/", md)
 
 def build_fallback(out: Path = ROOT/'_docs', root: Path = ROOT, notebooks: list[str] | None = None,
                    modules: list[str] | None = None, exec_docs: bool = True, run: tuple = ('index',), log=print) -> Path:
