@@ -30,12 +30,6 @@ def served(app):
     try: yield f'http://127.0.0.1:{srv.config.port}'
     finally: srv.should_exit = True; t.join(10)
 
-def browser(playwright):
-    "Headless Chromium from the system (see CHROMIUM)."
-    if not CHROMIUM: raise FileNotFoundError('No Chromium on PATH: `apt-get install -y chromium` (Debian), then retry.')
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
-                                                                      '--disable-component-update', '--disable-sync', '--no-first-run'])
-
 def show_example(page, timeout: int = 20_000):
     "Pick the app's first example customer (one with purchases) and wait for their profile, purchases and cards."
     page.locator('#hm-pick input').click(); page.get_by_role('option').first.click()
@@ -44,11 +38,13 @@ def show_example(page, timeout: int = 20_000):
     page.wait_for_timeout(300)   # the gallery's last layout pass
 
 def shoot(url: str, out: Path, show=None, viewport: dict = VIEWPORT, full_page: bool = True) -> Path:
-    "Open `url` in headless Chromium, run `show(page)`, and write the page as a PNG at `out`, atomically."
+    "Open `url` in the system's headless Chromium, run `show(page)`, and write the page as a PNG at `out`, atomically."
     from playwright.sync_api import sync_playwright
     from hm_recsys.config import atomic_path
+    if not CHROMIUM: raise FileNotFoundError('No Chromium on PATH: `apt-get install -y chromium` (Debian), then retry.')
     with sync_playwright() as p:
-        b = browser(p)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+                                                               '--disable-component-update', '--disable-sync', '--no-first-run'])
         try:
             page = b.new_page(viewport=viewport); page.goto(url, wait_until='networkidle')
             if show: show(page)

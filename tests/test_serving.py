@@ -12,7 +12,8 @@ from hm_recsys.config import load_config
 pytestmark = pytest.mark.filterwarnings('ignore:.*(no_silent_downcasting|copy keyword).*')  # inside gradio's queue
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'docs'))
-from screenshot import CHROMIUM, VIEWPORT, browser, free_port, served, show_example
+import screenshot
+from screenshot import CHROMIUM, free_port, served, shoot, show_example
 UNKNOWN = hashlib.sha256(b'nobody').hexdigest()
 
 @pytest.fixture(scope='session')
@@ -184,33 +185,25 @@ def server(data):
 
 @pytest.mark.skipif(not CHROMIUM, reason='Chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test')
 def test_browser(server, ids, tmp_path):
-    """Open the app, a cold customer gets the badge; pick a warm one (`show_example`, as `make screenshot` does), see
-    profile, history and 12 cards; take a screenshot; a bad id gets its message."""
-    sync_playwright = pytest.importorskip('playwright.sync_api', reason='pip install playwright').sync_playwright
-    out = tmp_path/'demo.png'
-    with sync_playwright() as p:
-        b = browser(p)
-        try:
-            page = b.new_page(viewport=VIEWPORT)
-            page.goto(server + '/', wait_until='networkidle')
-            box = page.locator('#hm-customer').locator('textarea, input').first
-            box.fill(ids['cold']); page.locator('#hm-go').click()
-            page.wait_for_selector('.hm-badge.hm-cold', timeout=20_000)
-            assert page.locator('.hm-card').count() == 12
-            show_example(page)   # the first example: a warm customer
-            assert page.locator('.hm-card').count() == 12 and 'because you bought' in page.locator('.hm-card').first.inner_text() + page.content()
-            assert 'Purchases' in page.locator('#hm-profile').inner_text()
-            page.screenshot(path=str(out), full_page=True)
-            box.fill('abc'); page.locator('#hm-go').click()
-            page.get_by_text('customer_id: must be 64 hexadecimal characters').first.wait_for(timeout=20_000)
-        finally: b.close()
-    assert out.stat().st_size > 10_000
+    """Open the app (`shoot`, as `make screenshot` does): a cold customer gets the badge, a bad id its message; the first
+    example, a warm customer (`show_example`), gets profile, history and 12 cards; the page ends as a screenshot."""
+    pytest.importorskip('playwright.sync_api', reason='pip install playwright')
+    def steps(page):
+        box = page.locator('#hm-customer').locator('textarea, input').first
+        box.fill(ids['cold']); page.locator('#hm-go').click()
+        page.wait_for_selector('.hm-badge.hm-cold', timeout=20_000)
+        assert page.locator('.hm-card').count() == 12
+        box.fill('abc'); page.locator('#hm-go').click()
+        page.get_by_text('customer_id: must be 64 hexadecimal characters').first.wait_for(timeout=20_000)
+        show_example(page)
+        assert page.locator('.hm-card').count() == 12 and 'because you bought' in page.locator('.hm-card').first.inner_text() + page.content()
+        assert 'Purchases' in page.locator('#hm-profile').inner_text()
+    assert shoot(server + '/', tmp_path/'demo.png', steps).stat().st_size > 10_000
 
 @pytest.mark.skipif(not CHROMIUM, reason='Chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test')
 def test_screenshot_script(registry, tmp_path):
     "`make screenshot`'s script: the page of a registry's first example customer as a PNG; no registry, a clear error."
     pytest.importorskip('playwright.sync_api', reason='pip install playwright')
-    import screenshot
     out = screenshot.demo('tiny', tmp_path/'figures'/'demo.png', registry)
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and out.stat().st_size > 10_000 and [p.name for p in out.parent.iterdir()] == ['demo.png']
     with pytest.raises(FileNotFoundError, match='make all PARAMS=tiny'): screenshot.demo('tiny', tmp_path/'x.png', tmp_path/'none')
