@@ -156,7 +156,7 @@ docs: $(STAMP) ## Build the docs site into _docs/ (nbdev-docs with Quarto, else 
 	$(BIN)/python docs/build.py readme
 	$(BIN)/python docs/build.py
 
-readme: $(STAMP) ## Regenerate README.md from nbs/index.ipynb and the latest metrics
+readme: $(STAMP) ## Regenerate README.md from nbs/index.ipynb, the latest metrics and seed runs
 	$(BIN)/python docs/build.py readme
 
 bench: $(STAMP) ## Benchmarks into reports/bench.json and reports/BENCHMARKS.md (after make all)

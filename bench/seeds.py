@@ -5,7 +5,8 @@ seeds 1..N in place of the run's own, and scores each on the test window. The se
 LightGBM's feature subsets (and the two-tower source's fit, where 05c chose that source); the other candidates and the
 heuristics do not depend on it. The heuristics and the committed
 ranker come from the run's metrics.json (`make all` or `make real-sample` first). The fits go to a temporary folder, so
-the run's fit cache stays as it is. Writes JSON in reports/seeds/, where `bench/run.py --only seeds` reads every run.
+the run's fit cache stays as it is. Writes JSON in reports/seeds/, where `bench/run.py --only seeds` reads every run
+(and `make readme` the README's paragraph on seeds).
     .venv/bin/python bench/seeds.py real-sample --seeds 8    # reports/seeds/real-sample.json, about 2 minutes
     .venv/bin/python bench/seeds.py default --seeds 4        # reports/seeds/default.json, about 8 minutes"""
 import argparse, json, tempfile, time
