@@ -52,19 +52,6 @@ def strip_directives(src: str) -> str:
     while lines and _re_dir.match(lines[0]): lines.pop(0)
     return '\n'.join(lines)
 
-def _exec_docs():
-    "nbdev's `exec_show_docs`, running only exported, pure-import and `show_doc` cells, so a notebook's demos never run."
-    import ast
-    from nbdev.processors import exec_show_docs, _is_showdoc
-    class exec_docs(exec_show_docs):
-        def __call__(self, cell):
-            if not getattr(self.nb, 'has_docs_', False) or not hasattr(self, 'k') or cell.cell_type != 'code': return
-            exported = cell.directives_.keys() & {'export', 'exports', 'exporti'}
-            try: imports = all(isinstance(t, (ast.Import, ast.ImportFrom)) for t in ast.parse(cell.source).body)
-            except SyntaxError: imports = False
-            if exported or imports or _is_showdoc(cell): self.k.cell(cell); self.k.exc = None
-    return exec_docs
-
 def run_notebook(path: Path):
     "The notebook at `path` executed in-process (execnb, cwd nbs/), for pages with no executed copy in reports/."
     from fastcore.nbio import read_nb
@@ -78,7 +65,7 @@ def nbdev_process(path: Path, exec_docs: bool = True, nb=None):
     from nbdev import processors as P
     from nbdev.process import NBProcessor
     procs = [P.populate_language, P.add_show_docs, P.strip_ansi, P.hide_line, P.filter_stream_, P.rm_header_dash,
-             P.clean_show_doc, *([_exec_docs()] if exec_docs else []), P.rm_export, P.clean_magics, P.hide_,
+             P.clean_show_doc, *([P.exec_show_docs] if exec_docs else []), P.rm_export, P.clean_magics, P.hide_,
              P.mv_exports, P.strip_hidden_metadata]
     os.environ['IN_TEST'] = '1'
     try:

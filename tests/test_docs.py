@@ -54,3 +54,18 @@ def test_site_screenshot(site, tmp_path):
     out = screenshot.site(site/'index.html', tmp_path/'docs.png')
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and out.stat().st_size > 20_000
     with pytest.raises(FileNotFoundError, match='make docs'): screenshot.site(tmp_path/'none'/'index.html', tmp_path/'x.png')
+
+def test_imports_in_their_own_cells():
+    """The docs run a notebook's exported, import and `show_doc` cells (nbdev's `exec_show_docs`, with Quarto or not):
+    a cell with an import anywhere in it runs whole, so it holds imports only, or the demo beside them would run too."""
+    import ast, json
+    bad = []
+    for path in sorted((ROOT/'nbs').glob('*.ipynb')):
+        for c in json.loads(path.read_text())['cells']:
+            src = ''.join(c['source']) if c['cell_type'] == 'code' else ''
+            d = build.cell_directives({'source': src})
+            if not src.strip() or d.keys() & {'export', 'exports', 'exporti'} or d.get('eval') == 'false': continue
+            body = ast.parse(build.strip_directives(src)).body
+            imports = lambda n: isinstance(n, (ast.Import, ast.ImportFrom))
+            if any(imports(n) for t in body for n in ast.walk(t)) and not all(imports(t) for t in body): bad.append(f'{path.name} cell {c.get("id")}')
+    assert not bad, f'cells mixing imports with other code (move the imports to a cell of their own): {bad}'
