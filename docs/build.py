@@ -1,6 +1,6 @@
 """Build the docs site from the notebooks into `_docs/`, and README.md from `nbs/index.ipynb`.
 
-    python docs/build.py                 # nbdev-docs when Quarto is on PATH, else the fallback site
+    python docs/build.py                 # nbdev-docs on _quarto/ when Quarto is on PATH, else the fallback site
     python docs/build.py --fallback      # the fallback site even where Quarto is installed
     python docs/build.py readme          # write README.md from nbs/index.ipynb (run it; no Quarto needed)
     python docs/build.py readme --check  # exit 1 when README.md differs from what nbs/index.ipynb gives
@@ -9,7 +9,10 @@ The fallback needs no Quarto: each notebook goes through nbdev's processors (dir
 replaced by its `show_doc`, hidden cells dropped), preferring the executed copy in `reports/` so pages show outputs
 and figures, then nbconvert's HTML exporter; one API page per module from the exported docstrings (`show_doc`);
 the figures in `reports/` copied into a gallery; `nbs/*.md` (scaling.md, which nbdev-docs renders too) and
-`reports/BENCHMARKS.md` as pages; one sidebar linking everything on every page."""
+`reports/BENCHMARKS.md` as pages; one sidebar linking everything on every page.
+
+With Quarto, nbdev-docs renders `_quarto/` (`quarto_source`): the same executed notebooks, pages and figures, since
+Quarto shows the outputs a notebook holds and the notebooks of nbs/ hold none."""
 from __future__ import annotations
 import argparse, html, importlib, inspect, os, re, shutil, subprocess, sys
 from contextlib import contextmanager
@@ -137,6 +140,7 @@ def api_markdown(module: str, notebook: str, link: bool = True) -> str:
 def _short(s: str, n: int = 160) -> str: return s if len(s) <= n else s[:n] + ' ...'
 
 # ---------------------------------------------------------------- HTML
+GALLERY_CSS = '.hm-gallery img{max-width:100%;border:1px solid #ddd}\n'   # the figures page, on both sites
 CSS = """
 body{margin:0} .hm-side{position:fixed;top:0;left:0;bottom:0;width:250px;overflow-y:auto;padding:16px 14px;
  background:#f6f6f8;border-right:1px solid #ddd;font:14px/1.45 system-ui,sans-serif;box-sizing:border-box}
@@ -145,8 +149,7 @@ body{margin:0} .hm-side{position:fixed;top:0;left:0;bottom:0;width:250px;overflo
 .hm-side a:hover{background:#e4e9f2} .hm-side a.hm-here{background:#dbe4f3;font-weight:600}
 .hm-main{margin-left:250px;padding:8px 24px 40px;max-width:1100px}
 .hm-main table{border-collapse:collapse} .hm-main td,.hm-main th{border:1px solid #ccc;padding:3px 8px}
-.hm-main pre{background:#f4f4f4;padding:8px;overflow-x:auto} .hm-gallery img{max-width:100%;border:1px solid #ddd}
-"""
+.hm-main pre{background:#f4f4f4;padding:8px;overflow-x:auto} """ + GALLERY_CSS
 
 def page_file(kind: str, name: str) -> str: return 'index.html' if (kind, name) == ('nb', 'index') else f'{"api_" if kind == "api" else ""}{name}.html'
 
@@ -198,6 +201,20 @@ def site_paths(md: str) -> str:
     "Markdown image paths into `reports/` as the site holds them (`site_figures`): reports/[RUN/]figures/x -> figures/[RUN/]x."
     return re.sub(r'\]\(reports/(?:([^)/]+)/)?figures/', lambda m: f"]({site_figures(m.group(1) or '.')}/", md)
 
+def site_notebook(name: str, root: Path = ROOT, run: tuple = ('index',)):
+    """The notebook `name` as the site shows it, and its path: the executed copy (`executed_path`; one in `run` with none
+    executed here), its Markdown image paths into reports/ as the site holds them (`site_paths`)."""
+    from fastcore.nbio import read_nb
+    path = executed_path(name, root)
+    nb = run_notebook(path) if name in run and path.parent.name == 'nbs' else read_nb(path)
+    for c in nb.cells:
+        if c.cell_type == 'markdown': c.source = site_paths(c.source)
+    return path, nb
+
+def extra_pages(root: Path = ROOT) -> list[Path]:
+    "The Markdown pages beside the notebooks: `nbs/*.md` and, once `make bench` wrote it, reports/BENCHMARKS.md."
+    return sorted((root/'nbs').glob('*.md')) + [p for p in [root/'reports'/'BENCHMARKS.md'] if p.exists()]
+
 def build_fallback(out: Path = ROOT/'_docs', root: Path = ROOT, notebooks: list[str] | None = None,
                    modules: list[str] | None = None, exec_docs: bool = True, run: tuple = ('index',), log=print) -> Path:
     """Write the static site into `out`: notebook pages, API pages, figures, extra pages, one sidebar. -> index.html
@@ -207,16 +224,12 @@ def build_fallback(out: Path = ROOT/'_docs', root: Path = ROOT, notebooks: list[
     mods = module_notebooks(root); mods = {m: mods[m] for m in (mods if modules is None else modules)}
     pages = {}   # file -> (title, nbformat notebook)
     for name in names:
-        src = executed_path(name, root); log(f'notebook {src.relative_to(root)}')
-        done = run_notebook(src) if name in run and src.parent.name == 'nbs' else None
-        nb = to_nbformat(nbdev_process(src, exec_docs, done))
-        for c in nb.cells:
-            if c.cell_type == 'markdown': c.source = site_paths(c.source)
+        src, nb = site_notebook(name, root, run); log(f'notebook {src.relative_to(root)}')
+        nb = to_nbformat(nbdev_process(src, exec_docs, nb))
         pages[page_file('nb', name)] = (title_of(nb) or name, nb)
     for m, nb_name in mods.items():
         log(f'api {m}'); pages[page_file('api', m)] = (f'hm_recsys.{m}', markdown_nb(api_markdown(m, nb_name, nb_name in names)))
-    extra = sorted((root/'nbs').glob('*.md')) + [p for p in [root/'reports'/'BENCHMARKS.md'] if p.exists()]
-    for md in extra:
+    for md in extra_pages(root):
         text = md.read_text(); t = re.search(r'^#\s+(.+)$', text, re.M)
         pages[f'{md.stem.lower()}.html'] = (t.group(1) if t else md.stem, markdown_nb(text))
     pages['figures.html'] = ('Figures', markdown_nb(figures_markdown(out, root)))
@@ -230,6 +243,22 @@ def build_fallback(out: Path = ROOT/'_docs', root: Path = ROOT, notebooks: list[
         (out/'index.html').write_text(with_sidebar(notebook_html(markdown_nb('# hm-recsys'), 'hm-recsys'), sidebar(site, 'index.html'), 'hm-recsys'))
     (out/'.nojekyll').touch()
     return out/'index.html'
+
+# ---------------------------------------------------------------- what nbdev-docs renders with Quarto
+def quarto_source(out: Path = ROOT/'_quarto', root: Path = ROOT, notebooks: list[str] | None = None, run: tuple = ('index',)) -> Path:
+    """The folder `nbdev-docs --path` renders. Quarto shows the outputs a notebook holds and runs none, and the notebooks of
+    nbs/ hold none: so the site's notebooks (`site_notebook`), the pages beside them, the figures with their gallery, and
+    nbdev's nbdev.yml and _quarto.yml (written into nbs/ from pyproject.toml, as nbdev-docs does). -> out"""
+    from fastcore.nbio import write_nb
+    from nbdev.quarto import refresh_quarto_yml
+    shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
+    for name in notebook_names(root) if notebooks is None else notebooks: write_nb(site_notebook(name, root, run)[1], out/f'{name}.ipynb')
+    for md in extra_pages(root): shutil.copy2(md, out/md.name.lower())
+    (out/'figures.md').write_text(figures_markdown(out, root))
+    (out/'styles.css').write_text(GALLERY_CSS)   # the stylesheet nbdev's _quarto.yml names
+    with working_dir(root): refresh_quarto_yml()
+    for f in ('nbdev.yml', '_quarto.yml'): shutil.copy2(root/'nbs'/f, out/f)
+    return out
 
 # ---------------------------------------------------------------- README from nbs/index.ipynb
 def readme_text(root: Path = ROOT) -> str:
@@ -261,7 +290,7 @@ def main(argv=None):
             print('README.md matches nbs/index.ipynb'); return
         readme.write_text(text); print(f'wrote {readme}'); return
     if shutil.which('quarto') and not a.fallback:
-        subprocess.run([str(Path(sys.executable).parent/'nbdev-docs')], cwd=ROOT, check=True); return
+        subprocess.run([str(Path(sys.executable).parent/'nbdev-docs'), '--path', str(quarto_source())], cwd=ROOT, check=True); return
     print(f'site: {build_fallback(Path(a.out))}')
 
 if __name__ == '__main__': main()

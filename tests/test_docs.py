@@ -69,3 +69,16 @@ def test_imports_in_their_own_cells():
             imports = lambda n: isinstance(n, (ast.Import, ast.ImportFrom))
             if any(imports(n) for t in body for n in ast.walk(t)) and not all(imports(t) for t in body): bad.append(f'{path.name} cell {c.get("id")}')
     assert not bad, f'cells mixing imports with other code (move the imports to a cell of their own): {bad}'
+
+def test_quarto_source(tmp_path):
+    "What nbdev-docs gets with Quarto, which runs no notebook: the executed notebooks, the landing page run, figures and nbdev's YAML."
+    import json
+    out = build.quarto_source(tmp_path/'src', notebooks=['index', '00_config'])
+    assert {'index.ipynb', '00_config.ipynb', 'nbdev.yml', '_quarto.yml', 'styles.css', 'figures.md', 'scaling.md'} <= {p.name for p in out.iterdir()}
+    index = json.loads((out/'index.ipynb').read_text())
+    shown = ''.join(''.join(o.get('data', {}).get('text/markdown', '')) for c in index['cells'] for o in c.get('outputs', []))
+    assert '| recommender | MAP@12 |' in shown   # the leaderboard, run here: nbs/index.ipynb holds no outputs
+    assert '](figures/demo.png)' in ''.join(''.join(c['source']) for c in index['cells']) and (out/'figures'/'demo.png').exists()
+    if (ROOT/'reports'/'00_config.ipynb').exists():   # make all's executed copy, outputs and all
+        assert any(c.get('outputs') for c in json.loads((out/'00_config.ipynb').read_text())['cells'])
+    assert 'output-dir: _docs' in (out/'nbdev.yml').read_text()
