@@ -17,6 +17,7 @@ PIN = $(if $(LOCK),-c $(LOCK),--upgrade --upgrade-strategy eager)
 DATA ?=
 PARAMS ?= $(if $(DATA),kaggle,default)
 P := params/$(PARAMS).yaml
+$(if $(wildcard $(P)),,$(error PARAMS=$(PARAMS): there is no $(P). Name a file of params/: $(basename $(notdir $(wildcard params/*.yaml)))))
 yaml = $(strip $(shell sed -n 's/^$(1): *"\{0,1\}\([^"\#]*\)"\{0,1\}.*/\1/p' $(P)))
 DATASET := $(call yaml,dataset)
 SOURCE := $(call yaml,source)
@@ -33,13 +34,14 @@ LIB := $(wildcard hm_recsys/*.py)
 # import (hm_recsys.config.code_digest). Content, not file times: nbdev-export rewrites every module, changed or not.
 CODE := .make/code
 
-# papermill writes a failed run's notebook too: write to a temporary name, rename on success.
+# papermill writes a failed run's notebook too: write to a temporary name, rename on success; on failure, say where it is.
 # The output is always $(R)/<notebook>, named from the notebook ($<), never from the target.
 # Progress bars redraw at most once a minute there, so that the executed notebooks stay readable.
 define run_nb
 @mkdir -p $(R)
 TQDM_MININTERVAL=60 $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
-  -p params $(abspath $(P)) $< $(R)/$(notdir $<).tmp.ipynb
+  -p params $(abspath $(P)) $< $(R)/$(notdir $<).tmp.ipynb \
+  || { echo "$(notdir $<) failed: the executed notebook, with the error, is $(R)/$(notdir $<).tmp.ipynb"; exit 1; }
 @mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
 endef
 
@@ -112,13 +114,14 @@ $(RAW)/transactions_train.csv: $(P) $(CODE)/00a_synthetic.sha | $(STAMP)
 $(R)/00a_synthetic.ipynb: $(RAW)/transactions_train.csv
 endif
 # The data by content too: data.fingerprint (names, sizes and samples of the files, as 02_etl's cache uses), so that a
-# copy or a touch of the files reruns nothing. A missing file stops here, with the loader's message.
+# copy or a touch of the files reruns nothing. Taken on every run (another DATA= folder may hold older files), before any
+# notebook: a missing file stops here, with the loader's message.
 DATA_FP := .make/data/$(DATASET).fp
 .PRECIOUS: $(DATA_FP)
-$(DATA_FP): $(RAW_FILES) | $(STAMP)
+$(DATA_FP): $(RAW_FILES) FORCE | $(STAMP)
 	$(call content_stamp,from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)')))
 # Every executed notebook: its source, the params and its code; then what each one reads.
-$(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(CODE)/%.sha | $(STAMP)
+$(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(CODE)/%.sha | $(STAMP) $(DATA_FP)
 	$(run_nb)
 $(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb: $(DATA_FP)
 $(R)/03_features.ipynb: $(R)/02_etl.ipynb

@@ -85,7 +85,8 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
         if (ROOT/f).is_file(): (copy/f).parent.mkdir(parents=True, exist_ok=True); shutil.copy2(ROOT/f, copy/f)
     (copy/'.venv').symlink_to(ROOT/'.venv')
     env = {k: v for k, v in os.environ.items() if k != 'HM_DATA_DIR'}
-    make = lambda *a: subprocess.run(['make', '--no-print-directory', *a, 'pipeline', f'DATA={files}'], cwd=copy, env=env, capture_output=True, text=True)
+    make = lambda *a, data=files: subprocess.run(['make', '--no-print-directory', *a, 'pipeline', f'DATA={data}'], cwd=copy, env=env,
+                                                 capture_output=True, text=True)
     run = make()
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = copy/'reports'/'kaggle'
@@ -108,5 +109,15 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     # The data by content: files copied again (newer, the same bytes) rerun nothing; a changed file reruns from 00_data.
     for f in files.iterdir(): os.utime(f)
     assert ran(make()) == []
+    # Another folder, with older files: its fingerprint is taken all the same, and other content reruns from 00_data.
+    older = tmp_path/'older'; shutil.copytree(files, older)
+    with open(older/'customers.csv', 'a') as f: f.write(f"{'e' * 64},,,,,,\n")
+    for f in older.iterdir(): os.utime(f, (0, 0))
+    assert ran(make('-n', data=older))[:3] == ['00_data', '01_eda', '02_etl']
+    # Bad input stops before any notebook, with a message that says what is wrong.
+    bad = make(data=tmp_path/'none')
+    assert bad.returncode and 'The folder does not exist' in bad.stdout + bad.stderr and 'papermill' not in bad.stdout
+    nope = subprocess.run(['make', 'pipeline', 'PARAMS=nope'], cwd=copy, env=env, capture_output=True, text=True)
+    assert nope.returncode and 'there is no params/nope.yaml' in nope.stderr and 'real-sample' in nope.stderr and 'sed:' not in nope.stderr
     with open(files/'customers.csv', 'a') as f: f.write(f"{'f' * 64},,,,,,\n")
     assert ran(make('-n'))[:3] == ['00_data', '01_eda', '02_etl']
