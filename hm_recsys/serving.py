@@ -505,6 +505,7 @@ CSS = """
 .hm-card .hm-meta, .hm-card .hm-reason {color:var(--body-text-color-subdued)}
 .hm-card .hm-price {font-weight:600}
 .hm-card .hm-reason {font-style:italic; margin-top:2px}
+#hm-history .caption-label {white-space:pre-line; max-width:none; left:var(--block-label-margin); font-size:11px; line-height:1.25}
 """
 
 STRATEGIES = {'ranker': 'personalised (candidates and ranker)', 'two_tower': 'personalised (two-tower)',
@@ -540,7 +541,7 @@ def cards_html(svc: HMRecommender, cards: list[ArticleCard], title: str = '') ->
 def gallery_items(svc: HMRecommender, cards: list[ArticleCard]) -> list[tuple]:
     "(picture, caption) pairs for a `gr.Gallery` of purchases."
     return [(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir),
-             f'{c.name} · {c.colour} · {c.day}') for c in cards]
+             f'{c.name} · {c.colour}\n{c.day}') for c in cards]
 
 # %% ../nbs/07_serving.ipynb #dc770410
 def about(svc: HMRecommender) -> str:
