@@ -58,7 +58,6 @@ def demo(params: str, out: Path, registry: Path | None = None) -> Path:
     from hm_recsys.index import registry_dir
     from hm_recsys.serving import HMRecommender, create_app
     reg = Path(registry or registry_dir(load_config(params)))
-    if not (reg/'metadata.json').exists(): raise FileNotFoundError(f'No registry in {reg}: run `make all PARAMS={params}` first.')
     with served(create_app(HMRecommender.load(reg))) as url: return shoot(url + '/', out, show_example)
 
 def site(index: Path, out: Path) -> Path:

@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/serving.html.md"""
 
 # %% ../nbs/07_serving.ipynb #c003
 from __future__ import annotations
-import base64, hashlib, html, io, json, os, threading
+import base64, hashlib, html, io, json, os, socket, threading
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -36,7 +36,7 @@ __all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK
            'Recommendations', 'Profile', 'ServingData', 'HMRecommender', 'ensure_registry', 'age_group',
            'tower_embedder', 'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase',
            'profile_html', 'cards_html', 'gallery_items', 'about', 'show_customer', 'buy', 'build_demo',
-           'RecommendRequest', 'PurchaseRequest', 'create_app', 'serve', 'main']
+           'RecommendRequest', 'PurchaseRequest', 'create_app', 'check_port', 'serve', 'main']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
@@ -660,9 +660,20 @@ def create_app(service: HMRecommender | None = None, ui: bool = True, threads: i
     return app
 
 # %% ../nbs/07_serving.ipynb #c051
+def check_port(host: str, port: int):
+    "Stop, saying what to do, when `port` is no port number or something already listens on it at `host`."
+    if not 0 < port < 65536: raise ValueError(f'--port {port}: a port is a number from 1 to 65535.')
+    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn binds: a port left in TIME_WAIT is free
+        try: s.bind((host, port))
+        except OSError as e:
+            raise OSError(f'{host}:{port} is taken ({e.strerror}): stop what serves there (another `make serve` or '
+                          '`make demo`?) or pass another --port.') from None
+
 def serve(params: str = 'default', port: int = 7860, host: str = '127.0.0.1', registry: str = '', images: str = '',
           demo: bool = False, share: bool = False):
     "Load the registry once, then serve the API with the app at `/` (or, with `demo`, the Gradio app alone)."
+    check_port(host, port)   # before the registry's seconds of loading
     cfg = load_config(params)
     svc = use_service(HMRecommender.load(registry or registry_dir(cfg), images or None))
     torch.set_num_threads(1)  # one request per thread: no intra-op threads fighting over the cores

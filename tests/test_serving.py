@@ -206,7 +206,7 @@ def test_screenshot_script(registry, tmp_path):
     pytest.importorskip('playwright.sync_api', reason='pip install playwright')
     out = screenshot.demo('tiny', tmp_path/'figures'/'demo.png', registry)
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and out.stat().st_size > 10_000 and [p.name for p in out.parent.iterdir()] == ['demo.png']
-    with pytest.raises(FileNotFoundError, match='make all PARAMS=tiny'): screenshot.demo('tiny', tmp_path/'x.png', tmp_path/'none')
+    with pytest.raises(FileNotFoundError, match='No registry in .*`make all`'): screenshot.demo('tiny', tmp_path/'x.png', tmp_path/'none')
 
 def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
     "With a Kaggle images folder (images/010/0108775015.jpg) the cards show the photos, else swatches of the article's colour."
