@@ -28,7 +28,6 @@ $(if $(call yaml,data_dir),$(error $(P) sets its own data_dir: use DATA= with a 
 export HM_DATA_DIR := $(abspath $(DATA))
 endif
 RAW := $(if $(filter synthetic,$(SOURCE)),data/$(DATASET)/raw,$(or $(call yaml,data_dir),$(HM_DATA_DIR)))
-RAW_FILES := $(if $(filter synthetic,$(SOURCE)),$(RAW)/transactions_train.csv,$(wildcard $(RAW)/*.csv $(RAW)/*.csv.gz $(RAW)/*.parquet))
 LIB := $(wildcard hm_recsys/*.py)
 # A report depends on the code its notebook runs: the digest of the modules it imports or exports, and of those they
 # import (hm_recsys.config.code_digest). Content, not file times: nbdev-export rewrites every module, changed or not.
@@ -105,21 +104,21 @@ pipeline: $(REPORTS)
 real-sample: ## Run the pipeline on ../shared/data/hm-real-sample into reports/real-sample/
 	$(MAKE) --no-print-directory all PARAMS=real-sample
 
+# The data by content: data.fingerprint (names, sizes and samples of the files, as 02_etl's cache uses), so that a
+# copy or a touch of the files reruns nothing. Taken on every run (another DATA= folder may hold older files), before any
+# notebook: a missing file stops here, with the loader's message.
+DATA_FP := .make/data/$(DATASET).fp
+.PRECIOUS: $(DATA_FP)
+$(DATA_FP): FORCE | $(STAMP)
+	$(call content_stamp,from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)')))
 ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's data folder is only ever read
 # The data depends on the params and the generator's code only. ensure_synthetic keeps it when they did not change what
 # it holds; the touch dates it after them all the same, so that it is not remade on every run.
 $(RAW)/transactions_train.csv: $(P) $(CODE)/00a_synthetic.sha | $(STAMP)
 	$(BIN)/python -c "from hm_recsys.config import load_config; from hm_recsys.synthetic import ensure_synthetic; ensure_synthetic(load_config('$(P)'))"
 	@touch $@
-$(R)/00a_synthetic.ipynb: $(RAW)/transactions_train.csv
+$(R)/00a_synthetic.ipynb $(DATA_FP): $(RAW)/transactions_train.csv
 endif
-# The data by content too: data.fingerprint (names, sizes and samples of the files, as 02_etl's cache uses), so that a
-# copy or a touch of the files reruns nothing. Taken on every run (another DATA= folder may hold older files), before any
-# notebook: a missing file stops here, with the loader's message.
-DATA_FP := .make/data/$(DATASET).fp
-.PRECIOUS: $(DATA_FP)
-$(DATA_FP): $(RAW_FILES) FORCE | $(STAMP)
-	$(call content_stamp,from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)')))
 # Every executed notebook: its source, the params and its code; then what each one reads.
 $(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(CODE)/%.sha | $(STAMP) $(DATA_FP)
 	$(run_nb)
