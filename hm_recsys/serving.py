@@ -505,7 +505,8 @@ CSS = """
 .hm-card .hm-meta, .hm-card .hm-reason {color:var(--body-text-color-subdued)}
 .hm-card .hm-price {font-weight:600}
 .hm-card .hm-reason {font-style:italic; margin-top:2px}
-#hm-history .caption-label {white-space:pre-line; max-width:none; left:var(--block-label-margin); font-size:11px; line-height:1.25}
+#hm-history .caption-label {white-space:pre; overflow:hidden; text-overflow:ellipsis; left:var(--block-label-margin);
+  max-width:calc(100% - 2 * var(--block-label-margin)); font-size:11px; line-height:1.25}  /* two lines, name and day, each cut to the thumbnail */
 """
 
 STRATEGIES = {'ranker': 'personalised (candidates and ranker)', 'two_tower': 'personalised (two-tower)',
@@ -539,9 +540,8 @@ def cards_html(svc: HMRecommender, cards: list[ArticleCard], title: str = '') ->
     return f'<div class="hm-recs-title">{html.escape(title)}</div><div class="hm-grid">' + ''.join(map(one, cards)) + '</div>'
 
 def gallery_items(svc: HMRecommender, cards: list[ArticleCard]) -> list[tuple]:
-    "(picture, caption) pairs for a `gr.Gallery` of purchases."
-    return [(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir),
-             f'{c.name} · {c.colour}\n{c.day}') for c in cards]
+    "(picture, caption) pairs for a `gr.Gallery` of purchases: name and day (the picture shows type and colour)."
+    return [(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir), f'{c.name}\n{c.day}') for c in cards]
 
 # %% ../nbs/07_serving.ipynb #dc770410
 def about(svc: HMRecommender) -> str:
