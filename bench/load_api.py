@@ -7,7 +7,7 @@ requests/s, then tries each kind of bad input (status and message) and checks /h
 latency of `recommend` on the same registry. Not a test: run it by hand,
     .venv/bin/python bench/load_api.py --params default
 and compare with the targets (2 cores): p99 <= 50 ms over HTTP, in-process p99 <= 5 ms."""
-import argparse, asyncio, hashlib, json, os, socket, subprocess, sys, time
+import argparse, asyncio, hashlib, json, os, subprocess, sys, time
 from pathlib import Path
 import httpx, numpy as np, torch
 
@@ -15,10 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from hm_recsys.config import load_config
 from hm_recsys.index import registry_dir
-from hm_recsys.serving import HMRecommender
-
-def free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+from hm_recsys.serving import HMRecommender, free_port
 
 def cpu_seconds(pid: int) -> float:
     "User + system CPU seconds of process `pid` (Linux /proc)."

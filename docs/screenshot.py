@@ -5,7 +5,7 @@ customer), and the docs site's landing page. The helpers also drive the browser 
     .venv/bin/python docs/screenshot.py site _docs/index.html reports/figures/docs.png   # and after make docs
 
 Needs Chromium (`apt-get install -y chromium` on Debian; Playwright's own browser download is not used)."""
-import argparse, shutil, socket, sys, threading, time
+import argparse, shutil, sys, threading, time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -14,13 +14,11 @@ if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
 CHROMIUM = shutil.which('chromium') or shutil.which('chromium-browser')
 VIEWPORT = {'width': 1280, 'height': 900}
 
-def free_port() -> int:
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
 @contextmanager
 def served(app):
     "Serve the ASGI `app` with uvicorn on 127.0.0.1 in a thread; yield its URL."
     import uvicorn
+    from hm_recsys.serving import free_port
     srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=free_port(), log_level='warning'))
     t = threading.Thread(target=srv.run, daemon=True); t.start()
     for _ in range(400):

@@ -36,7 +36,7 @@ __all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK
            'Recommendations', 'Profile', 'ServingData', 'HMRecommender', 'ensure_registry', 'age_group',
            'tower_embedder', 'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase',
            'profile_html', 'cards_html', 'gallery_items', 'about', 'show_customer', 'buy', 'build_demo',
-           'RecommendRequest', 'PurchaseRequest', 'create_app', 'check_port', 'serve', 'main']
+           'RecommendRequest', 'PurchaseRequest', 'create_app', 'check_port', 'free_port', 'serve', 'main']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
@@ -669,6 +669,10 @@ def check_port(host: str, port: int):
         except OSError as e:
             raise OSError(f'{host}:{port} is taken ({e.strerror}): stop what serves there (another `make serve` or '
                           '`make demo`?) or pass another --port.') from None
+
+def free_port(host: str = '127.0.0.1') -> int:
+    "A port that nothing listens on at `host` now, as the system hands them out (for tests and benchmarks)."
+    with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
 
 def serve(params: str = 'default', port: int = 7860, host: str = '127.0.0.1', registry: str = '', images: str = '',
           demo: bool = False, share: bool = False):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.filterwarnings('ignore:.*(no_silent_downcasting|copy ke
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'docs'))
 import screenshot
-from screenshot import CHROMIUM, free_port, served, shoot, show_example
+from screenshot import CHROMIUM, served, shoot, show_example
 UNKNOWN = hashlib.sha256(b'nobody').hexdigest()
 
 @pytest.fixture(scope='session')
@@ -165,7 +165,7 @@ def test_api_concurrent(api, ids):
 def test_gradio_client(registry, ids):
     from gradio_client import Client
     demo = S.build_demo(S.HMRecommender.load(registry))  # load() as the app does
-    _, url, _ = demo.launch(server_name='127.0.0.1', server_port=free_port(), prevent_thread_lock=True, quiet=True, theme=S.THEME, css=S.CSS)
+    _, url, _ = demo.launch(server_name='127.0.0.1', server_port=S.free_port(), prevent_thread_lock=True, quiet=True, theme=S.THEME, css=S.CSS)
     try:
         client = Client(url, verbose=False)
         profile, history, cards, raw = client.predict(ids['warm'], 12, api_name='/recommend')
