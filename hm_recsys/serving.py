@@ -575,7 +575,7 @@ def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
     with gr.Blocks(title='H&M recommender', analytics_enabled=False) as demo:
         gr.Markdown(f"## H&M personalised recommendations\n{about(svc)}")
         with gr.Row():
-            with gr.Column(scale=1, min_width=260):
+            with gr.Column(scale=1, min_width=300):
                 pick = gr.Dropdown(examples, label='Example customers', value=None, elem_id='hm-pick')
                 cust = gr.Textbox(label='Customer id (64 hexadecimal characters)', placeholder='paste a customer_id', elem_id='hm-customer')
                 k = gr.Slider(1, MAX_TOP_K, value=12, step=1, label='Recommendations')
