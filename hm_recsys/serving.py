@@ -670,9 +670,9 @@ def check_port(host: str, port: int):
             raise OSError(f'{host}:{port} is taken ({e.strerror}): stop what serves there (another `make serve` or '
                           '`make demo`?) or pass another --port.') from None
 
-def free_port(host: str = '127.0.0.1') -> int:
-    "A port that nothing listens on at `host` now, as the system hands them out (for tests and benchmarks)."
-    with socket.socket() as s: s.bind((host, 0)); return s.getsockname()[1]
+def free_port() -> int:
+    "A port that nothing listens on at 127.0.0.1 now, as the system hands them out (for tests and benchmarks)."
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def serve(params: str = 'default', port: int = 7860, host: str = '127.0.0.1', registry: str = '', images: str = '',
           demo: bool = False, share: bool = False):
