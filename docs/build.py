@@ -190,11 +190,11 @@ def figures_markdown(out: Path, root: Path = ROOT) -> str:
         run = fig_dir.parent.relative_to(root/'reports').as_posix()
         pngs = sorted(p for p in fig_dir.glob('*.png') if p.name != 'docs.png')  # not the site's own screenshot
         if not pngs: continue
-        dest = out/site_figures(run); dest.mkdir(parents=True, exist_ok=True)
+        rel = site_figures(run); (out/rel).mkdir(parents=True, exist_ok=True)
         parts.append(f'## {"synthetic default (reports/)" if run == "." else f"reports/{run}"}')
         for p in pngs:
-            shutil.copy2(p, dest/p.name)
-            parts.append(f'### {p.stem}\n\n<div class="hm-gallery"><img src="{site_figures(run)}/{p.name}" alt="{p.stem}" loading="lazy"></div>')
+            shutil.copy2(p, out/rel/p.name)
+            parts.append(f'### {p.stem}\n\n<div class="hm-gallery"><img src="{rel}/{p.name}" alt="{p.stem}" loading="lazy"></div>')
     return '\n\n'.join(parts)
 
 def site_paths(md: str) -> str:
