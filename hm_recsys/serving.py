@@ -383,8 +383,7 @@ def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.n
 def _ranked(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray, k: int) -> list[ArticleCard]:
     "The ranker's first `k` articles for the customer ([] without lists, or once purchases were recorded since loading)."
     r = self.data.ranked
-    with self._lock: recorded = customer_idx in self._recorded
-    if r is None or recorded: return []
+    if r is None or (days == 0).any(): return []   # `history` dates recorded purchases 0: the snapshot it took under the lock
     ptr, idx, scores, code, names = r
     a, b = ptr[customer_idx], min(ptr[customer_idx + 1], ptr[customer_idx] + k)
     return [self.card(int(i), score=round(float(s), 6), source=names[c], **_source_reason(self, names[c], int(i), arts, days))

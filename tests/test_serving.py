@@ -12,8 +12,7 @@ from hm_recsys.config import load_config
 pytestmark = pytest.mark.filterwarnings('ignore:.*(no_silent_downcasting|copy keyword).*')  # inside gradio's queue
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'docs'))
-import screenshot
-from screenshot import CHROMIUM, served, shoot, show_example
+from screenshot import CHROMIUM, demo as demo_png, served, shoot, show_example
 UNKNOWN = hashlib.sha256(b'nobody').hexdigest()
 
 @pytest.fixture(scope='session')
@@ -204,9 +203,9 @@ def test_browser(server, ids, tmp_path):
 def test_screenshot_script(registry, tmp_path):
     "`make screenshot`'s script: the page of a registry's first example customer as a PNG; no registry, a clear error."
     pytest.importorskip('playwright.sync_api', reason='pip install playwright')
-    out = screenshot.demo('tiny', tmp_path/'figures'/'demo.png', registry)
+    out = demo_png('tiny', tmp_path/'figures'/'demo.png', registry)
     assert out.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n' and out.stat().st_size > 10_000 and [p.name for p in out.parent.iterdir()] == ['demo.png']
-    with pytest.raises(FileNotFoundError, match='No registry in .*`make all`'): screenshot.demo('tiny', tmp_path/'x.png', tmp_path/'none')
+    with pytest.raises(FileNotFoundError, match='No registry in .*`make all`'): demo_png('tiny', tmp_path/'x.png', tmp_path/'none')
 
 def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
     "With a Kaggle images folder (images/010/0108775015.jpg) the cards show the photos, else swatches of the article's colour."
