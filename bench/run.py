@@ -14,8 +14,8 @@ seeds     bench/seeds.py's results (reports/seeds/*.json): the ranker refit with
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import ROOT, machine
-from device import RUNS_DIR as DEVICE_RUNS
-from seeds import RUNS_DIR as SEED_RUNS, VERSUS
+from device import CODE as DEVICE_CODE, RUNS_DIR as DEVICE_RUNS
+from seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
@@ -57,17 +57,19 @@ def scale() -> dict:
         if (REPORTS/f).exists(): return {**json.loads((REPORTS/f).read_text()), 'file': f'reports/{f}'}
     return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
 
-def runs(folder: Path, missing: str) -> dict:
-    "The JSON runs of `folder` by file name, or `missing` when there are none."
-    return {f.stem: json.loads(f.read_text()) for f in sorted(folder.glob('*.json'))} or {'missing': missing}
+def runs(folder: Path, missing: str, module: str) -> dict:
+    "The JSON runs of `folder` by file name, each `current` when its `code` is what `module` runs now; `missing` when there are none."
+    from hm_recsys.config import code_digest
+    now = code_digest(module)
+    return {f.stem: (x := json.loads(f.read_text())) | {'current': x.get('code') == now} for f in sorted(folder.glob('*.json'))} or {'missing': missing}
 
 def device() -> dict:
     "bench/device.py's runs (reports/device/*.json); they are run where the GPU is, not here."
-    return runs(DEVICE_RUNS, 'reports/device/*.json (run bench/device.py on a machine with a GPU, and on this one)')
+    return runs(DEVICE_RUNS, 'reports/device/*.json (run bench/device.py on a machine with a GPU, and on this one)', DEVICE_CODE)
 
 def seed_runs() -> dict:
     "bench/seeds.py's runs (reports/seeds/*.json)."
-    return runs(SEED_RUNS, 'reports/seeds/*.json (run bench/seeds.py after make all and make real-sample)')
+    return runs(SEED_RUNS, 'reports/seeds/*.json (run bench/seeds.py after make all and make real-sample)', SEED_CODE)
 
 # ---------------------------------------------------------------- BENCHMARKS.md
 def table(header: list[str], rows: list[list]) -> str:
@@ -75,10 +77,12 @@ def table(header: list[str], rows: list[list]) -> str:
     return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)] + ['| ' + ' | '.join(map(fmt, r)) + ' |' for r in rows])
 
 def runs_section(title: str, r: dict | None, intro: str, header: list[str], row) -> list[str]:
-    "The parts of a section over `runs`' result `r`: its note while none ran, else `intro` and a table of `row(name, run)`."
+    """The parts of a section over `runs`' result `r`: its note while none ran, else `intro` and a table of `row(name, run)`,
+    with a last column that says whether each run was made on the code of now (else its figures may be stale)."""
     if not r: return []
     if 'missing' in r: return [f'## {title}\n\n*{r["missing"]}: not run yet.*']
-    return [f'## {title}\n\n{intro}', table(header, [row(n, x) for n, x in r.items()])]
+    return [f'## {title}\n\n{intro}', table([*header, 'on the current code'],
+                                             [[*row(n, x), 'yes' if x.get('current') else 'no: rerun it'] for n, x in r.items()])]
 
 def markdown(b: dict) -> str:
     m = b['machine']
@@ -164,7 +168,8 @@ def markdown(b: dict) -> str:
                                         *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})'
                                           for v in map(x['versus'].get, VERSUS))])
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
-                 'Rerun one section with `bench/run.py --only SECTION`.')
+                 'Rerun one section with `bench/run.py --only SECTION`. *On the current code*: whether a device or seeds run was made on '
+                 'the package code of now (the module it runs and every module that one imports); "no" marks figures that may be stale.')
     return '\n\n'.join(parts) + '\n'
 
 def main():

@@ -15,11 +15,12 @@ from pathlib import Path
 from common import ROOT, machine
 
 RUNS_DIR = ROOT/'reports'/'seeds'   # one JSON per run
+CODE = 'ranker'   # the module whose code (with what it imports) a run depends on: bench/run.py flags runs made on other code
 VERSUS = ('repurchase_decayed', 'blend')   # issue 6 measures the ranker against these (real sample, synthetic default)
 
 def main(params: str, seeds: int, out: Path, metrics: Path | None = None):
     import numpy as np
-    from hm_recsys.config import load_config, write_json
+    from hm_recsys.config import code_digest, load_config, write_json
     from hm_recsys.etl import load_processed
     from hm_recsys.evaluation import evaluate
     from hm_recsys.ranker import Ranker, chosen_settings
@@ -40,7 +41,7 @@ def main(params: str, seeds: int, out: Path, metrics: Path | None = None):
     result = dict(params=cfg.dataset, settings=settings, seeds=list(range(1, seeds + 1)), **{'map@12': [round(float(m), 5) for m in maps]},
                   mean=round(float(maps.mean()), 5), sd=round(float(maps.std(ddof=1)), 5) if seeds > 1 else None,
                   committed={'seed': cfg.seed, 'map@12': round(committed['ranker']['map@12'], 5)}, versus={n: versus(n) for n in VERSUS},
-                  seconds=round(time.perf_counter() - t0, 1), machine=machine())
+                  seconds=round(time.perf_counter() - t0, 1), code=code_digest(CODE), machine=machine())
     write_json(result, out); print(json.dumps({k: v for k, v in result.items() if k != 'machine'}, indent=1))
     return result
 

@@ -20,10 +20,10 @@ def test_benchmarks_markdown():
          'retrieval': retrieval.run(n=2000, n_queries=50, n_single=5, k=10, clusters=20),
          'serving': {'missing': 'the registry'}, 'scale': {'missing': 'reports/scale.json'},
          'device': {'tiny': {'params': 'tiny', 'device': 'cpu', 'cpu_threads': 2, 'fit_seconds': 1.0, 'best_epoch': 2,
-                             'test_recall100': .5, 'machine': {'gpu': None, 'cpu': 'x', 'cores': 2}}}}
+                             'test_recall100': .5, 'machine': {'gpu': None, 'cpu': 'x', 'cores': 2}, 'current': False}}}
     md = run.markdown(b)
     for h in ('## Machine', '## Quality', '## Retrieval', '## Serving', '## Scale', 'pytorch brute force',
-              '## Two-tower training by device', '| tiny | tiny | x, 2 cores | cpu |'): assert h in md
+              '## Two-tower training by device', '| tiny | tiny | x, 2 cores | cpu |', '| on the current code |', '| no: rerun it |'): assert h in md
     assert b['machine']['cores'] >= 1 and b['machine']['ram_gb'] > 0
     assert b['machine']['torch_cpu'] and b['machine']['versions']['lightgbm'] and f"| {b['machine']['torch_cpu']} |" in md
     if Path('/proc/cpuinfo').exists(): assert '(family ' in b['machine']['cpu']
@@ -36,6 +36,10 @@ def test_device_fit_on_tiny(tmp_path):
     r = json.loads((tmp_path/'d.json').read_text())
     assert r['device'] in ('cpu', 'cuda') and r['fit_seconds'] > 0 and 1 <= r['best_epoch'] <= len(r['val_recall100'])
     assert 0 < r['test_recall100'] <= 1 and r['machine']['cores'] >= 1
+    assert run.runs(tmp_path, 'none', device.CODE)['d']['current']   # made on the code of now
+    (tmp_path/'d.json').write_text(json.dumps(r | {'code': 'older'}))
+    assert not run.runs(tmp_path, 'none', device.CODE)['d']['current'] and '| no: rerun it |' in run.markdown(
+        {'machine': r['machine'], 'updated': 'now', 'device': run.runs(tmp_path, 'none', device.CODE)})
 
 def test_seeds_on_tiny(tmp_path):
     from hm_recsys.config import load_config
@@ -44,7 +48,9 @@ def test_seeds_on_tiny(tmp_path):
     m = {'recommenders': {n: {'map@12': v} for n, v in (('ranker', .05), ('repurchase_decayed', .04), ('blend', .02))}}
     (tmp_path/'metrics.json').write_text(json.dumps(m))
     r = seeds.main('tiny', 2, tmp_path/'s.json', tmp_path/'metrics.json')
+    from hm_recsys.config import code_digest
     assert r['seeds'] == [1, 2] and len(r['map@12']) == 2 and all(0 < x < 1 for x in r['map@12']) and r['committed'] == {'seed': 42, 'map@12': .05}
+    assert r['code'] == code_digest(seeds.CODE)   # bench/run.py flags the run once the ranker's code changes
     assert r['versus']['blend']['ratio min'] == pytest.approx(min(r['map@12']) / .02, abs=1e-3) and json.loads((tmp_path/'s.json').read_text())['mean'] == r['mean']
     md = run.markdown({'machine': r['machine'], 'updated': 'now', 'seeds': {'tiny': r}})
     assert '## The ranker over seeds' in md and f"| tiny | 2 | {r['mean']:.4f}".rstrip('0') in md
