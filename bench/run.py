@@ -15,6 +15,7 @@ import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
 from common import ROOT, machine
 from device import CODE as DEVICE_CODE, RUNS_DIR as DEVICE_RUNS
+from scale import CODE as SCALE_CODE
 from seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 
 REPORTS = ROOT/'reports'
@@ -52,9 +53,12 @@ def serving(params: str, seconds: float, clients: int) -> dict:
         return {'params': params, **json.loads(out.read_text())}
 
 def scale() -> dict:
-    "bench/scale.py's full run (reports/scale.json), else its tiny check (reports/scale-tiny.json) marked as such."
+    "bench/scale.py's full run (reports/scale.json), else its tiny check (reports/scale-tiny.json) marked as such; `current` when every stage ran the code of now."
+    from hm_recsys.config import code_digest
     for f in ('scale.json', 'scale-tiny.json'):
-        if (REPORTS/f).exists(): return {**json.loads((REPORTS/f).read_text()), 'file': f'reports/{f}'}
+        if (REPORTS/f).exists():
+            r = json.loads((REPORTS/f).read_text())
+            return {**r, 'file': f'reports/{f}', 'current': all(s.get('code') == code_digest(SCALE_CODE) for s in r['stages'])}
     return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
 
 def runs(folder: Path, missing: str, module: str) -> dict:
@@ -142,10 +146,11 @@ def markdown(b: dict) -> str:
             parts.append(table(['stage', 'wall s', 'CPU s', 'peak RSS GB', 'ok', 'facts'],
                                [[x['stage'], x['wall_s'], x['cpu_s'], x['peak_rss_gb'], x['ok'],
                                  ', '.join(f'{k} {v:.4g}' if isinstance(v, float) else f'{k} {v}' for k, v in x.items()
-                                           if k not in ('stage', 'wall_s', 'cpu_s', 'peak_rss_gb', 'ok'))]
+                                           if k not in ('stage', 'wall_s', 'cpu_s', 'peak_rss_gb', 'ok', 'code'))]
                                 for x in sc['stages']]))
             parts.append(f'**Total {sc["total_minutes"]} min, peak RSS {sc["peak_rss_gb"]} GB: '
-                         f'{"meets" if sc["meets_targets"] else "misses"} the targets.**')
+                         f'{"meets" if sc["meets_targets"] else "misses"} the targets.** '
+                         f'On the current code: {"yes" if sc.get("current") else "no: rerun it"}.')
     parts += runs_section('Two-tower training by device', b.get('device'),
                           '`bench/device.py`: `fit_two_tower` on the processed tables of a params file '
                           '(epoch tuning on the validation window, then the refit on every row before the cutoff), on the device torch '
@@ -168,7 +173,7 @@ def markdown(b: dict) -> str:
                                         *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})'
                                           for v in map(x['versus'].get, VERSUS))])
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
-                 'Rerun one section with `bench/run.py --only SECTION`. *On the current code*: whether a device or seeds run was made on '
+                 'Rerun one section with `bench/run.py --only SECTION`. *On the current code*: whether a device, seeds or scale run was made on '
                  'the package code of now (the module it runs and every module that one imports); "no" marks figures that may be stale.')
     return '\n\n'.join(parts) + '\n'
 

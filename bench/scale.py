@@ -20,6 +20,7 @@ from common import ROOT, machine
 
 STAGES = ('generate', 'etl', 'features', 'train', 'index', 'score', 'rank')
 TARGETS = {'total_minutes': 90, 'peak_rss_gb': 16}
+CODE = 'ranker'   # its code and what it imports cover every stage: each records it, bench/run.py flags stages run on other code
 
 def params_file(preset: str, model: dict) -> Path:
     "Write data/scale-<preset>/params.yaml: the preset, the default split, the model block of tiny/default + `model`."
@@ -99,7 +100,8 @@ def stage(name: str, params: Path) -> dict:
 
 # ---------------------------------------------------------------- the driver
 def run_stage(name: str, params: Path, profile: bool) -> dict:
-    "Run `name` in a child process; its wall time, its own peak RSS and what it reports."
+    "Run `name` in a child process; its wall time, its own peak RSS, what it reports and the code it ran."
+    from hm_recsys.config import code_digest
     facts = params.parent/f'stage_{name}.json'; facts.unlink(missing_ok=True)
     prof = ['-m', 'cProfile', '-o', str(params.parent/f'{name}.prof')] if profile else []
     cmd = [sys.executable, *prof, __file__, '--stage', name, '--params', str(params), '--facts', str(facts)]
@@ -107,7 +109,7 @@ def run_stage(name: str, params: Path, profile: bool) -> dict:
     _, status, usage = os.wait4(child.pid, 0); child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     out = {'stage': name, 'at': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'wall_s': round(wall, 1), 'peak_rss_gb': round(usage.ru_maxrss / 2**20, 3),
-           'cpu_s': round(usage.ru_utime + usage.ru_stime, 1), 'ok': child.returncode == 0}
+           'cpu_s': round(usage.ru_utime + usage.ru_stime, 1), 'ok': child.returncode == 0, 'code': code_digest(CODE)}
     if facts.exists(): out.update(json.loads(facts.read_text()))
     print(json.dumps(out), flush=True)
     return out

@@ -5,7 +5,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'bench'))
 import pytest
-import common, device, retrieval, run, seeds
+import common, device, retrieval, run, scale, seeds
 
 def test_retrieval_small():
     r = retrieval.run(n=3000, n_queries=100, n_single=10, k=20, clusters=30)
@@ -56,3 +56,15 @@ def test_seeds_on_tiny(tmp_path):
     assert '## The ranker over seeds' in md and f"| tiny | 2 | {r['mean']:.4f}".rstrip('0') in md
     with pytest.raises(FileNotFoundError, match='make all'): seeds.main('tiny', 1, tmp_path/'t.json', tmp_path/'none.json')
     with pytest.raises(ValueError, match='at least 1'): seeds.main('tiny', 0, tmp_path/'t.json', tmp_path/'metrics.json')
+
+def test_scale_tiny(tmp_path, monkeypatch):
+    "bench/scale.py's tiny check end to end (each stage in its own process); BENCHMARKS.md says whether it ran the code of now."
+    import subprocess
+    subprocess.run([sys.executable, str(ROOT/'bench'/'scale.py'), '--preset', 'tiny', '--out', str(tmp_path/'scale-tiny.json')], cwd=ROOT, check=True)
+    monkeypatch.setattr(run, 'REPORTS', tmp_path)
+    r = run.scale()
+    assert [s['stage'] for s in r['stages']] == list(scale.STAGES) and r['ok'] and r['meets_targets'] and r['current']
+    assert 'On the current code: yes.' in run.markdown({'machine': r['machine'], 'updated': 'now', 'scale': r})
+    x = json.loads((tmp_path/'scale-tiny.json').read_text()); x['stages'][-1]['code'] = 'older'
+    (tmp_path/'scale-tiny.json').write_text(json.dumps(x))
+    assert not run.scale()['current'] and 'On the current code: no: rerun it.' in run.markdown({'machine': r['machine'], 'updated': 'now', 'scale': run.scale()})
