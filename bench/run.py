@@ -57,8 +57,8 @@ def scale() -> dict:
     from hm_recsys.config import code_digest
     for f in ('scale.json', 'scale-tiny.json'):
         if (REPORTS/f).exists():
-            r = json.loads((REPORTS/f).read_text())
-            return {**r, 'file': f'reports/{f}', 'current': all(s.get('code') == code_digest(SCALE_CODE) for s in r['stages'])}
+            r, now = json.loads((REPORTS/f).read_text()), code_digest(SCALE_CODE)
+            return {**r, 'file': f'reports/{f}', 'current': all(s.get('code') == now for s in r['stages'])}
     return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
 
 def runs(folder: Path, missing: str, module: str) -> dict:
@@ -80,13 +80,17 @@ def table(header: list[str], rows: list[list]) -> str:
     fmt = lambda v: '' if v is None else f'{v:,.4f}'.rstrip('0').rstrip('.') if isinstance(v, float) else str(v)
     return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)] + ['| ' + ' | '.join(map(fmt, r)) + ' |' for r in rows])
 
+def on_current_code(run: dict) -> str:
+    "Whether a device, seeds or scale run (from `runs` or `scale`) was made on the code of now."
+    return 'yes' if run.get('current') else 'no: rerun it'
+
 def runs_section(title: str, r: dict | None, intro: str, header: list[str], row) -> list[str]:
     """The parts of a section over `runs`' result `r`: its note while none ran, else `intro` and a table of `row(name, run)`,
     with a last column that says whether each run was made on the code of now (else its figures may be stale)."""
     if not r: return []
     if 'missing' in r: return [f'## {title}\n\n*{r["missing"]}: not run yet.*']
     return [f'## {title}\n\n{intro}', table([*header, 'on the current code'],
-                                             [[*row(n, x), 'yes' if x.get('current') else 'no: rerun it'] for n, x in r.items()])]
+                                             [[*row(n, x), on_current_code(x)] for n, x in r.items()])]
 
 def markdown(b: dict) -> str:
     m = b['machine']
@@ -150,7 +154,7 @@ def markdown(b: dict) -> str:
                                 for x in sc['stages']]))
             parts.append(f'**Total {sc["total_minutes"]} min, peak RSS {sc["peak_rss_gb"]} GB: '
                          f'{"meets" if sc["meets_targets"] else "misses"} the targets.** '
-                         f'On the current code: {"yes" if sc.get("current") else "no: rerun it"}.')
+                         f'On the current code: {on_current_code(sc)}.')
     parts += runs_section('Two-tower training by device', b.get('device'),
                           '`bench/device.py`: `fit_two_tower` on the processed tables of a params file '
                           '(epoch tuning on the validation window, then the refit on every row before the cutoff), on the device torch '
