@@ -38,8 +38,8 @@ def test_device_fit_on_tiny(tmp_path):
     assert 0 < r['test_recall100'] <= 1 and r['machine']['cores'] >= 1
     assert run.runs(tmp_path, 'none', device.CODE)['d']['current']   # made on the code of now
     (tmp_path/'d.json').write_text(json.dumps(r | {'code': 'older'}))
-    assert not run.runs(tmp_path, 'none', device.CODE)['d']['current'] and '| no: rerun it |' in run.markdown(
-        {'machine': r['machine'], 'updated': 'now', 'device': run.runs(tmp_path, 'none', device.CODE)})
+    older = run.runs(tmp_path, 'none', device.CODE)
+    assert not older['d']['current'] and '| no: rerun it |' in run.markdown({'machine': r['machine'], 'updated': 'now', 'device': older})
 
 def test_seeds_on_tiny(tmp_path):
     from hm_recsys.config import load_config
@@ -67,4 +67,5 @@ def test_scale_tiny(tmp_path, monkeypatch):
     assert 'On the current code: yes.' in run.markdown({'machine': r['machine'], 'updated': 'now', 'scale': r})
     x = json.loads((tmp_path/'scale-tiny.json').read_text()); x['stages'][-1]['code'] = 'older'
     (tmp_path/'scale-tiny.json').write_text(json.dumps(x))
-    assert not run.scale()['current'] and 'On the current code: no: rerun it.' in run.markdown({'machine': r['machine'], 'updated': 'now', 'scale': run.scale()})
+    older = run.scale()
+    assert not older['current'] and 'On the current code: no: rerun it.' in run.markdown({'machine': r['machine'], 'updated': 'now', 'scale': older})
