@@ -1,5 +1,5 @@
 "The benchmark scripts on small inputs: retrieval figures, the quality table, BENCHMARKS.md."
-import json, sys
+import json, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,13 +42,12 @@ def test_device_fit_on_tiny(tmp_path):
     assert not older['d']['current'] and '| no: rerun it |' in run.markdown({'machine': r['machine'], 'updated': 'now', 'device': older})
 
 def test_seeds_on_tiny(tmp_path):
-    from hm_recsys.config import load_config
+    from hm_recsys.config import code_digest, load_config
     from hm_recsys.etl import run_etl
     run_etl(load_config('tiny'))
     m = {'recommenders': {n: {'map@12': v} for n, v in (('ranker', .05), ('repurchase_decayed', .04), ('blend', .02))}}
     (tmp_path/'metrics.json').write_text(json.dumps(m))
     r = seeds.main('tiny', 2, tmp_path/'s.json', tmp_path/'metrics.json')
-    from hm_recsys.config import code_digest
     assert r['seeds'] == [1, 2] and len(r['map@12']) == 2 and all(0 < x < 1 for x in r['map@12']) and r['committed'] == {'seed': 42, 'map@12': .05}
     assert r['code'] == code_digest(seeds.CODE)   # bench/run.py flags the run once the ranker's code changes
     assert r['versus']['blend']['ratio min'] == pytest.approx(min(r['map@12']) / .02, abs=1e-3) and json.loads((tmp_path/'s.json').read_text())['mean'] == r['mean']
@@ -59,7 +58,6 @@ def test_seeds_on_tiny(tmp_path):
 
 def test_scale_tiny(tmp_path, monkeypatch):
     "bench/scale.py's tiny check end to end (each stage in its own process); BENCHMARKS.md says whether it ran the code of now."
-    import subprocess
     subprocess.run([sys.executable, str(ROOT/'bench'/'scale.py'), '--preset', 'tiny', '--out', str(tmp_path/'scale-tiny.json')], cwd=ROOT, check=True)
     monkeypatch.setattr(run, 'REPORTS', tmp_path)
     r = run.scale()
