@@ -36,16 +36,23 @@ class Split:
     def from_dict(cls, d: dict) -> Split: return cls(*(pd.Timestamp(d[k]) for k in ('val_start', 'test_start', 'test_end')))
 
 # %% ../nbs/02_etl.ipynb #c008
-def make_split(cfg: Config, first_day: pd.Timestamp, last_day: pd.Timestamp) -> Split:
-    "The split of `cfg` (cutoff, test_days, val_days) for data spanning `first_day`..`last_day`."
-    day = pd.Timedelta(days=1)
+def make_split(cfg: Config, days: pd.Series) -> Split:
+    "The split of `cfg` (cutoff, test_days, val_days) for purchases on `days`: it must fit them, with purchases in each window."
+    day, first_day, last_day = pd.Timedelta(days=1), days.min(), days.max()
     test_start = pd.Timestamp(cfg.cutoff) if cfg.cutoff else last_day - (cfg.test_days - 1) * day
     split = Split(test_start - cfg.val_days * day, test_start, test_start + cfg.test_days * day)
+    what = f"The split {split.to_dict()} (cutoff={cfg.cutoff!r}, test_days={cfg.test_days}, val_days={cfg.val_days})"
     if split.val_start <= first_day or split.test_end > last_day + day:
-        raise ValueError(f"The split {split.to_dict()} (cutoff={cfg.cutoff!r}, test_days={cfg.test_days}, "
-                         f"val_days={cfg.val_days}) does not fit the data, {first_day.date()} to {last_day.date()}: "
-                         "training needs at least one day before val_start and the test window must end by the last "
-                         "day. Change cutoff, test_days or val_days in the params file.")
+        raise ValueError(f"{what} does not fit the data, {first_day.date()} to {last_day.date()}: training needs at least "
+                         "one day before val_start and the test window must end by the last day. Change cutoff, test_days "
+                         "or val_days in the params file.")
+    rows = days.to_frame('t_dat')
+    empty = [name for name, part in (('validation', split.val(rows)), ('test', split.test(rows))) if part.empty]
+    if empty:
+        latest = ', '.join(f'{d.date()}: {n:,}' for d, n in days.value_counts().sort_index().tail(3).items())
+        raise ValueError(f"{what}: its {' and '.join(empty)} window holds no purchase. The data's last days, with their "
+                         f"rows: {latest}; a date far after the others (a typo in the year?) moves the test window to it. "
+                         "Correct or drop such rows, or set cutoff in the params file to the first test day.")
     return split
 
 # %% ../nbs/02_etl.ipynb #c012
@@ -117,7 +124,7 @@ def run_etl(cfg: Config, max_unknown: float = 0.01, force: bool = False) -> Tabl
     articles, customers = build_articles(raw), build_customers(raw)
     tx = build_transactions(raw, articles, customers)
     first, last = tx.t_dat.min(), tx.t_dat.max()
-    tables = Tables(articles, customers, tx, make_split(cfg, first, last))
+    tables = Tables(articles, customers, tx, make_split(cfg, tx.t_dat))
     with atomic_path(cfg.processed_dir) as tmp:
         tmp.mkdir()
         for name in TABLES: getattr(tables, name).to_parquet(tmp/f'{name}.parquet', index=False, compression='zstd')

@@ -56,6 +56,16 @@ def test_atomic(cfg, monkeypatch):
     assert [p.name for p in cfg.processed_dir.parent.iterdir()] == ['processed']
     assert load_processed(cfg).split == first.split
 
+def test_stray_future_date(tmp_path):
+    "A row dated years after the others stops the ETL with what is wrong and how to fix it; nothing is written."
+    frames = example_frames(days=30)
+    tx = frames['transactions']
+    frames['transactions'] = pd.concat([tx, tx.tail(1).assign(t_dat='2030-01-01')], ignore_index=True)
+    cfg = Config(dataset='example', source='files', data_dir=str(write_kaggle(tmp_path/'raw', frames)), test_days=7, val_days=5, root=tmp_path)
+    with pytest.raises(ValueError, match=r"validation window holds no purchase.*2030-01-01: 1; a date far after the others.*set cutoff"):
+        run_etl(cfg)
+    assert not cfg.processed_dir.exists()
+
 def test_load_processed_missing(cfg):
     with pytest.raises(FileNotFoundError, match='Run the ETL first'): load_processed(cfg)
 
