@@ -141,9 +141,10 @@ class Ranker(Recommender):
 
     def training_table(self, tables, cutoff) -> pd.DataFrame:
         "Labelled candidates of every training window, each built from the rows before its start; negatives sampled."
-        rng, n, parts = np.random.default_rng(self.cfg.seed), len(tables.articles), []
+        rng, n, parts, buyers = np.random.default_rng(self.cfg.seed), len(tables.articles), [], 0
         for w, (start, end) in enumerate(self.windows(cutoff)):
             truth = window_truth(tables.transactions, start, end)
+            buyers += len(truth.customers)
             fc = self.context(replace(tables, transactions=history(tables.transactions, start)), start)
             bought = np.repeat(truth.customers.astype('int64'), truth.sizes) * n + truth.items
             for c in chunks(truth.customers):
@@ -152,7 +153,13 @@ class Ranker(Recommender):
                 x = x[x.groupby('customer_idx').label.transform('max').to_numpy() > 0]
                 keep = (x.label.to_numpy() == 1) | (rng.random(len(x)) < self.p['neg_rate'])
                 parts.append(x[keep].assign(query=w * len(tables.customers) + x.customer_idx[keep]))
-        return pd.concat(parts, ignore_index=True)
+        x = pd.concat(parts, ignore_index=True)
+        if x.empty:
+            spans = ', '.join(f'{s.date()} to {(e - pd.Timedelta(days=1)).date()}' for s, e in self.windows(cutoff))
+            raise ValueError(f"The ranker has nothing to learn from before {cutoff.date()}: {buyers:,} customers bought in its "
+                             f"training windows ({spans}), and none bought an article among their candidates. The data "
+                             "is too sparse there: use more rows, or more windows (train_windows in the params' ranker block).")
+        return x
 
     def train(self, tables, cutoff) -> dict:
         "Fit LightGBM on the training table of `cutoff`: the booster as text, its features, rows, two-tower epochs and time."
