@@ -175,6 +175,11 @@ def _unique(df: pd.DataFrame, col: str, path: Path):
         _fail(path, col, f"{int(dup.sum()):,} repeated id(s)", i,
               "Each id must appear on one row only: remove the duplicates.")
 
+def _in_range(values: np.ndarray, ok: np.ndarray, path: Path, col: str, problem: str, fix: str):
+    "A DataError naming the first of `values` (missing ones aside) that is not `ok`."
+    bad = ~ok & ~pd.isna(values)
+    if bad.any(): _fail(path, col, f"{int(bad.sum()):,} {problem}", _first(bad), fix)
+
 def read_articles(path: Path) -> pd.DataFrame:
     "The catalogue: `article_id` a 10-digit string, codes small integers, names categories."
     t = read_table(path, SCHEMA['articles'])
@@ -192,6 +197,8 @@ def read_customers(path: Path) -> pd.DataFrame:
     df = pd.DataFrame({c: _pandas(t, c) for c in t.column_names})
     df['customer_id'] = ids[codes]
     for c in ('FN', 'Active'): df[c] = df[c].fillna(0).astype(np.int8)
+    _in_range(df.age.to_numpy(), df.age.between(0, 120).to_numpy(), path, 'age', 'age(s) outside 0 to 120',
+              "An age is in years, empty when unknown: correct or empty those values.")
     _unique(df, 'customer_id', path)
     return df
 
@@ -199,6 +206,9 @@ def read_transactions(path: Path) -> pd.DataFrame:
     "Purchases, one row per unit as in the file: ids as categories, t_dat datetime64, price float32."
     t = read_table(path, SCHEMA['transactions'])
     _check_nulls(t, path, ['sales_channel_id'])
+    channel = t['sales_channel_id'].to_numpy()
+    _in_range(channel, np.isin(channel, (1, 2)), path, 'sales_channel_id', 'value(s) other than 1 (store) or 2 (online)',
+              "Kaggle's sales channels are 1 and 2: correct or remove those rows.")
     price = t['price'].to_numpy()
     if (bad := ~(price >= 0)).any():
         i = _first(bad)
@@ -210,7 +220,7 @@ def read_transactions(path: Path) -> pd.DataFrame:
         'customer_id': pd.Categorical.from_codes(*cust),
         'article_id': pd.Categorical.from_codes(*art),
         'price': price,
-        'sales_channel_id': t['sales_channel_id'].to_numpy()})
+        'sales_channel_id': channel})
 
 # %% ../nbs/00_data.ipynb #c026
 def example_frames(days: int = 21, seed: int = 0) -> dict[str, pd.DataFrame]:

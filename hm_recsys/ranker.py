@@ -198,7 +198,8 @@ class Ranker(Recommender):
             parts = []
             for c in chunks(customer_idx):   # the features of one chunk at a time; only ids, source ranks and scores are kept
                 x = ranker_features(self.fc, c)
-                score = self.model.predict(x[self.features], num_threads=os.cpu_count()) if len(x) else np.zeros(0)  # row by row: the same on any thread count
+                # LightGBM predicts row by row: the same scores on any thread count
+                score = self.model.predict(x[self.features], num_threads=os.cpu_count()) if len(x) else np.zeros(0)
                 parts.append(x.filter(regex='^(customer|article)_idx$|_rank$').assign(score=score))
             x = pd.concat(parts, ignore_index=True)
             o = np.lexsort((x.article_idx.to_numpy(), -x.score.to_numpy(), x.customer_idx.to_numpy()))

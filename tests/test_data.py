@@ -70,6 +70,8 @@ def broken(frames, folder, table, col, row, value):
     ('articles', 'article_id', 1, '0108775015', "repeated id"),
     ('articles', 'colour_group_code', 0, '1000', "column 'colour_group_code': '1000' is not a valid int8. Example, line 2"),
     ('transactions', 'price', 2, 'abc', "column 'price': 'abc' is not a valid float. Example, line 4: "),
+    ('transactions', 'sales_channel_id', 1, '3', "column 'sales_channel_id': 1 value(s) other than 1 (store) or 2 (online). Example, line 3"),
+    ('customers', 'age', 2, '-1', "customers.csv, column 'age': 1 age(s) outside 0 to 120. Example, line 4"),
 ])
 def test_validation(frames, tmp_path, table, col, row, value, msg):
     folder = broken(frames, tmp_path, table, col, row, value)
