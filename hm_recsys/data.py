@@ -74,11 +74,15 @@ def _first(mask: np.ndarray) -> int | None:
     i = np.flatnonzero(mask)
     return int(i[0]) if len(i) else None
 
+def _reject(bad: np.ndarray, path: Path, col: str, what: str, fix: str):
+    "A DataError when any row is `bad`: how many (`what`), and the first as the example."
+    if bad.any(): _fail(path, col, f"{int(bad.sum()):,} {what}", _first(bad), fix)
+
 def _check_nulls(t: pa.Table, path: Path, cols):
     for c in cols:
         if t[c].null_count:
-            i = _first(t[c].is_null().to_numpy(zero_copy_only=False))
-            _fail(path, c, f"{t[c].null_count:,} missing value(s)", i, "Every row needs one: fill it or remove the row.")
+            _reject(t[c].is_null().to_numpy(zero_copy_only=False), path, c, 'missing value(s)',
+                    "Every row needs one: fill it or remove the row.")
 
 # %% ../nbs/00_data.ipynb #c015
 def _columns(path: Path) -> list[str]:
@@ -144,10 +148,7 @@ def encode_ids(t: pa.Table, col: str, path: Path) -> tuple[np.ndarray, np.ndarra
     values = norm(arr.dictionary)
     bad = ~pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False)
     codes = arr.indices.to_numpy()
-    if bad.any():
-        i = _first(bad[codes])
-        _fail(path, col, f"{int(bad[codes].sum()):,} malformed id(s)", i,
-              f"An id must be {looks}: correct the file or remove the row.")
+    if bad.any(): _reject(bad[codes], path, col, 'malformed id(s)', f"An id must be {looks}: correct the file or remove the row.")
     ids = pc.unique(values)
     ids = ids.take(pc.array_sort_indices(ids))
     return pc.index_in(values, value_set=ids).to_numpy().astype(np.int32)[codes], ids.to_numpy(zero_copy_only=False)
@@ -169,16 +170,7 @@ def _pandas(t: pa.Table, c: str) -> pd.Series:
     return t[c].combine_chunks().to_pandas() if pa.types.is_dictionary(t[c].type) else t[c].to_pandas()
 
 def _unique(df: pd.DataFrame, col: str, path: Path):
-    dup = df[col].duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        _fail(path, col, f"{int(dup.sum()):,} repeated id(s)", i,
-              "Each id must appear on one row only: remove the duplicates.")
-
-def _in_range(values: np.ndarray, ok: np.ndarray, path: Path, col: str, problem: str, fix: str):
-    "A DataError naming the first of `values` (missing ones aside) that is not `ok`."
-    bad = ~ok & ~pd.isna(values)
-    if bad.any(): _fail(path, col, f"{int(bad.sum()):,} {problem}", _first(bad), fix)
+    _reject(df[col].duplicated().to_numpy(), path, col, 'repeated id(s)', "Each id must appear on one row only: remove the duplicates.")
 
 def read_articles(path: Path) -> pd.DataFrame:
     "The catalogue: `article_id` a 10-digit string, codes small integers, names categories."
@@ -197,8 +189,8 @@ def read_customers(path: Path) -> pd.DataFrame:
     df = pd.DataFrame({c: _pandas(t, c) for c in t.column_names})
     df['customer_id'] = ids[codes]
     for c in ('FN', 'Active'): df[c] = df[c].fillna(0).astype(np.int8)
-    _in_range(df.age.to_numpy(), df.age.between(0, 120).to_numpy(), path, 'age', 'age(s) outside 0 to 120',
-              "An age is in years, empty when unknown: correct or empty those values.")
+    _reject(((df.age < 0) | (df.age > 120)).to_numpy(), path, 'age', 'age(s) outside 0 to 120',   # missing ages compare False
+            "An age is in years, empty when unknown: correct or empty those values.")
     _unique(df, 'customer_id', path)
     return df
 
@@ -207,13 +199,10 @@ def read_transactions(path: Path) -> pd.DataFrame:
     t = read_table(path, SCHEMA['transactions'])
     _check_nulls(t, path, ['sales_channel_id'])
     channel = t['sales_channel_id'].to_numpy()
-    _in_range(channel, np.isin(channel, (1, 2)), path, 'sales_channel_id', 'value(s) other than 1 (store) or 2 (online)',
-              "Kaggle's sales channels are 1 and 2: correct or remove those rows.")
+    _reject(~np.isin(channel, (1, 2)), path, 'sales_channel_id', 'value(s) other than 1 (store) or 2 (online)',
+            "Kaggle's sales channels are 1 and 2: correct or remove those rows.")
     price = t['price'].to_numpy()
-    if (bad := ~(price >= 0)).any():
-        i = _first(bad)
-        _fail(path, 'price', f"{int(bad.sum()):,} missing or negative price(s)", i,
-              "Prices must be numbers >= 0: correct or remove those rows.")
+    _reject(~(price >= 0), path, 'price', 'missing or negative price(s)', "Prices must be numbers >= 0: correct or remove those rows.")
     cust, art = encode_ids(t, 'customer_id', path), encode_ids(t, 'article_id', path)
     return pd.DataFrame({
         't_dat': encode_dates(t, 't_dat', path),
