@@ -222,9 +222,10 @@ class Ranker(Recommender):
 
 # %% ../nbs/05c_ranker.ipynb #c022
 def served(r: dict, fill: dict, cold: str | None = None) -> tuple[float, str]:
-    "MAP@12 of the ranker result `r` (from `evaluate`) as served, and its cold policy: `cold`, or else the better of `r` and the popularity `fill` on the cold segment."
+    """MAP@12 of the ranker result `r` (from `evaluate`) as served, and its cold policy: `cold`, or else the better of `r` and
+    the popularity `fill` on the cold segment; popularity on a tie, and so when the segment is empty (no evidence)."""
     seg = lambda x, s: x['segments'][s]['map@12'] or 0.   # None on an empty segment
-    cold = cold or ('popularity' if seg(fill, 'cold') > seg(r, 'cold') else 'ranker')
+    cold = cold or ('popularity' if seg(fill, 'cold') >= seg(r, 'cold') else 'ranker')
     n = {s: r['segments'][s]['customers'] for s in ('warm', 'cold')}
     return (n['warm'] * seg(r, 'warm') + n['cold'] * seg(fill if cold == 'popularity' else r, 'cold')) / max(n['warm'] + n['cold'], 1), cold
 
