@@ -225,7 +225,7 @@ class Registry:
 
 def load_registry(path: Path | str) -> Registry:
     "Read a registry written by `save_registry`; a missing file or another format version fails with what to do."
-    path = Path(path); fix = "`make all` builds it, with the PARAMS= or DATA= of its run (05_index saves it, with save_registry)."
+    path = Path(path); fix = "`make all` writes it afresh, with the PARAMS= or DATA= of its run (05_index saves it, with save_registry)."
     missing = [f for f in REGISTRY_FILES if not (path/f).exists()]
     if len(missing) == len(REGISTRY_FILES): raise FileNotFoundError(f"No registry in {path}. {fix}")
     if missing: raise FileNotFoundError(f"Registry {path} is incomplete: {', '.join(missing)} missing. {fix}")

@@ -258,4 +258,4 @@ def test_registry_serves_alone(registry, data, tmp_path):
     assert data.customers.purchases.sum() > 0 and data.articles.price.notna().any() and (data.articles.name != 'None').all()
     meta = json.loads((alone/'metadata.json').read_text()); meta['format_version'] = 1
     (alone/'metadata.json').write_text(json.dumps(meta))
-    with pytest.raises(ValueError, match='format_version 1.*`make all` builds it'): S.serving_data(alone)
+    with pytest.raises(ValueError, match='format_version 1.*`make all` writes it afresh'): S.serving_data(alone)
