@@ -95,6 +95,10 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     m = json.loads((out/'metrics.json').read_text())
     assert m['dataset'] == 'kaggle' and m['recommenders']['ranker']['map@12'] > 0
     assert 'unknown parameter' not in run.stderr
+    stderr = lambda nb: [''.join(o['text']) for c in json.loads(nb.read_text())['cells']
+                         for o in c.get('outputs', []) if o.get('name') == 'stderr']
+    warned = {nb.name: t[:300] for nb in out.glob('*.ipynb') for t in stderr(nb) if 'Warning' in t}
+    assert not warned, warned   # the executed notebooks show results and progress bars, no library warnings
     sub = (copy/'artifacts'/'kaggle'/'submission.csv').read_text().splitlines()   # one row per customer of customers.csv
     assert sub[0] == 'customer_id,prediction' and len(sub) - 1 == len((files/'customers.csv').read_text().splitlines()) - 1
     assert sorted(p.name for p in files.iterdir()) == ['articles.csv', 'customers.csv', 'transactions_train.csv']   # only read
