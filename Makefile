@@ -36,10 +36,11 @@ CODE := .make/code
 # papermill writes a failed run's notebook too: write to a temporary name, rename on success; on failure, say where it is.
 # The output is always $(R)/<notebook>, named from the notebook ($<), never from the target.
 # Progress bars redraw at most once a minute there, so that the executed notebooks stay readable; they are text bars
-# (the kernel has no ipywidgets), so tqdm's hint to install ipywidgets is left out of the reports.
+# (the kernel has no ipywidgets), so tqdm's hint to install ipywidgets is left out of the reports (a user's own
+# PYTHONWARNINGS is kept).
 define run_nb
 @mkdir -p $(R)
-TQDM_MININTERVAL=60 PYTHONWARNINGS='ignore:IProgress not found' $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
+TQDM_MININTERVAL=60 PYTHONWARNINGS="$${PYTHONWARNINGS:+$$PYTHONWARNINGS,}ignore:IProgress not found" $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
   -p params $(abspath $(P)) $< $(R)/$(notdir $<).tmp.ipynb \
   || { echo "$(notdir $<) failed: the executed notebook, with the error, is $(R)/$(notdir $<).tmp.ipynb"; exit 1; }
 @mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
