@@ -40,7 +40,8 @@ CODE := .make/code
 # PYTHONWARNINGS is kept).
 define run_nb
 @mkdir -p $(R)
-TQDM_MININTERVAL=60 PYTHONWARNINGS="$${PYTHONWARNINGS:+$$PYTHONWARNINGS,}ignore:IProgress not found" $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
+TQDM_MININTERVAL=60 PYTHONWARNINGS="$${PYTHONWARNINGS:+$$PYTHONWARNINGS,}ignore:IProgress not found" \
+  $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
   -p params $(abspath $(P)) $< $(R)/$(notdir $<).tmp.ipynb \
   || { echo "$(notdir $<) failed: the executed notebook, with the error, is $(R)/$(notdir $<).tmp.ipynb"; exit 1; }
 @mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
