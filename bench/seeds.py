@@ -8,7 +8,7 @@ ranker come from the run's metrics.json (`make all` or `make real-sample` first)
 the run's fit cache stays as it is. Writes JSON in reports/seeds/, where `bench/run.py --only seeds` reads every run
 (and `make readme` the README's paragraph on seeds).
     .venv/bin/python bench/seeds.py real-sample --seeds 8    # reports/seeds/real-sample.json, about 2 minutes
-    .venv/bin/python bench/seeds.py default --seeds 8        # reports/seeds/default.json, about 30 minutes with the two-tower source"""
+    .venv/bin/python bench/seeds.py default --seeds 8        # reports/seeds/default.json, about 25 minutes (the two-tower source refit per seed)"""
 import argparse, json, tempfile, time
 from dataclasses import replace
 from pathlib import Path
