@@ -10,6 +10,7 @@ import hashlib, json, math, os, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
+os.environ.setdefault('MKL_DYNAMIC', 'FALSE')   # before torch's first MKL call: else MKL sizes its threads by the machine's load
 from tqdm.auto import tqdm
 from .config import atomic_path, code_digest
 from .features import AGE_EDGES, age_bucket, codes, history
