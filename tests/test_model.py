@@ -1,5 +1,5 @@
 "Two-tower model, FAISS index, recommenders and registry on the tiny synthetic data."
-import json, shutil
+import json, os, shutil, subprocess, sys
 import numpy as np, pandas as pd, pytest, torch
 from hm_recsys.config import load_config, write_json
 from hm_recsys.etl import run_etl
@@ -31,6 +31,13 @@ def test_deterministic_for_a_seed(setup):
     cfg, tables, p = setup
     a, b = (article_embeddings(fit_two_tower(tables, tables.split.val_start, p, cfg.seed)[0]) for _ in range(2))
     np.testing.assert_array_equal(a, b)
+
+def test_mkl_threads_do_not_follow_the_load():
+    "With MKL's dynamic threads a fit depended on what else ran (04_model, Training): importing the model turns them off."
+    env = {k: v for k, v in os.environ.items() if k != 'MKL_DYNAMIC'}
+    out = subprocess.run([sys.executable, '-c', 'import os, hm_recsys.model; print(os.environ["MKL_DYNAMIC"])'],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == 'FALSE'
 
 def test_new_article_embedded_from_attributes(fitted):
     m = fitted.model; codes = m.art_codes.numpy()
