@@ -167,7 +167,7 @@ readme: $(STAMP) ## Regenerate README.md from nbs/index.ipynb, the latest metric
 bench: $(STAMP) ## Benchmarks into reports/bench.json and reports/BENCHMARKS.md (after make all)
 	$(BIN)/python bench/run.py
 
-bench-scale: $(STAMP) ## The full preset end to end (about an hour): reports/scale.json, then BENCHMARKS.md
+bench-scale: $(STAMP) ## The full preset end to end (35–75 min on 2 cores): reports/scale.json, then BENCHMARKS.md
 	$(BIN)/python bench/scale.py --preset full --out reports/scale.json
 	$(BIN)/python bench/run.py --only scale
 
