@@ -23,11 +23,11 @@ TARGETS = {'total_minutes': 90, 'peak_rss_gb': 16}
 CODE = 'ranker'   # its code and what it imports cover every stage: each records it, bench/run.py flags stages run on other code
 
 def params_file(preset: str, model: dict) -> Path:
-    "Write data/scale-<preset>/params.yaml: the preset, the default split, the model block of tiny/default + `model`."
+    "Write data/scale-<preset>/params.yaml: the preset, the default split, the model block of tiny/default (12 weeks, 2 epochs, no progress bar) + `model`."
     base = yaml.safe_load((ROOT/'params'/('tiny.yaml' if preset == 'tiny' else 'default.yaml')).read_text())
     p = {**{k: v for k, v in base.items() if k != 'model'}, 'dataset': f'scale-{preset}', 'preset': preset,
          'source': 'synthetic', 'reports_dir': f'data/scale-{preset}/reports',
-         'model': {**base.get('model', {}), 'train_days': 84, 'epochs': 2, **model}}
+         'model': {**base.get('model', {}), 'train_days': 84, 'epochs': 2, 'progress': False, **model}}
     path = ROOT/'data'/f'scale-{preset}'/'params.yaml'; path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(p, sort_keys=False)); return path
 
@@ -105,7 +105,7 @@ def run_stage(name: str, params: Path, profile: bool) -> dict:
     facts = params.parent/f'stage_{name}.json'; facts.unlink(missing_ok=True)
     prof = ['-m', 'cProfile', '-o', str(params.parent/f'{name}.prof')] if profile else []
     cmd = [sys.executable, *prof, __file__, '--stage', name, '--params', str(params), '--facts', str(facts)]
-    t0 = time.perf_counter(); child = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, 'TQDM_DISABLE': '1'})
+    t0 = time.perf_counter(); child = subprocess.Popen(cmd, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0); child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     out = {'stage': name, 'at': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()), 'wall_s': round(wall, 1), 'peak_rss_gb': round(usage.ru_maxrss / 2**20, 3),
