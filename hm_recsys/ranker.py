@@ -20,8 +20,8 @@ from .model import fit_key, fits_dir, load_or_fit, model_params
 # %% auto #0
 __all__ = ['RANKER_DEFAULTS', 'SEARCHED', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K',
            'ranker_params', 'pinned', 'history_stats', 'repeat_shares', 'FeatureContext', 'ranker_features',
-           'feature_columns', 'chunks', 'Ranker', 'served', 'choose_settings', 'save_choice', 'chosen_settings',
-           'best_source', 'ranked_lists', 'save_ranked']
+           'feature_columns', 'chunks', 'training_rows', 'Ranker', 'served', 'choose_settings', 'save_choice',
+           'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
 
 # %% ../nbs/05c_ranker.ipynb #c008
 RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
@@ -113,6 +113,12 @@ def chunks(customer_idx, n: int = CHUNK) -> list[np.ndarray]:
     c = np.unique(np.asarray(customer_idx))
     return [c[i:i + n] for i in range(0, max(len(c), 1), n)]
 
+def training_rows(x: pd.DataFrame, bought: np.ndarray, n: int, neg_rate: float, rng: np.random.Generator) -> pd.DataFrame:
+    "Candidates `x` labelled by the `bought` keys (`customer_idx * n + article_idx`), of the customers with a true one; negatives kept at `neg_rate`."
+    x = x.assign(label=np.isin(x.customer_idx.to_numpy('int64') * n + x.article_idx.to_numpy(), bought).astype('int8'))
+    x = x[x.groupby('customer_idx').label.transform('max').to_numpy() > 0]
+    return x[(x.label.to_numpy() == 1) | (rng.random(len(x)) < neg_rate)]
+
 class Ranker(Recommender):
     "LightGBM over the candidate union; `fit(tables, cutoff)` learns on the `train_windows` windows just before `cutoff`."
     name = 'ranker'
@@ -148,11 +154,8 @@ class Ranker(Recommender):
             fc = self.context(replace(tables, transactions=history(tables.transactions, start)), start)
             bought = np.repeat(truth.customers.astype('int64'), truth.sizes) * n + truth.items
             for c in chunks(truth.customers):
-                x = ranker_features(fc, c)
-                x['label'] = np.isin(x.customer_idx.to_numpy('int64') * n + x.article_idx.to_numpy(), bought).astype('int8')
-                x = x[x.groupby('customer_idx').label.transform('max').to_numpy() > 0]
-                keep = (x.label.to_numpy() == 1) | (rng.random(len(x)) < self.p['neg_rate'])
-                parts.append(x[keep].assign(query=w * len(tables.customers) + x.customer_idx[keep]))
+                x = training_rows(ranker_features(fc, c), bought, n, self.p['neg_rate'], rng)
+                parts.append(x.assign(query=w * len(tables.customers) + x.customer_idx))
         x = pd.concat(parts, ignore_index=True)
         if x.empty:
             spans = ', '.join(f'{s.date()} to {(e - pd.Timedelta(days=1)).date()}' for s, e in self.windows(cutoff))
