@@ -12,9 +12,9 @@ from .evaluation import Truth
 from .features import age_bucket, days_before, history, popularity, rank_in_group, top_articles
 
 # %% auto #0
-__all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'rows_of', 'summed', 'copurchase_neighbours',
-           'CandidateContext', 'repurchase', 'colours', 'copurchase', 'age', 'popular', 'two_tower', 'sources',
-           'candidates', 'source_names', 'candidate_recall']
+__all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'rows_of', 'pair_keys', 'truth_keys', 'summed',
+           'copurchase_neighbours', 'CandidateContext', 'repurchase', 'colours', 'copurchase', 'age', 'popular',
+           'two_tower', 'sources', 'candidates', 'source_names', 'candidate_recall']
 
 # %% ../nbs/05b_candidates.ipynb #c008
 CANDIDATE_DEFAULTS = dict(repurchase=50, colours=30, copurchase=60, two_tower=50, age=30, popular=30,
@@ -44,6 +44,14 @@ def rows_of(keys: np.ndarray, customer_idx) -> np.ndarray:
     if not len(c): return np.zeros(0, 'int64')
     lo, hi = np.searchsorted(keys, c[0]), np.searchsorted(keys, c[-1], 'right')
     return lo + np.flatnonzero(np.isin(keys[lo:hi], c))
+
+def pair_keys(customer_idx, item, n: int) -> np.ndarray:
+    "One int64 key per (customer, item) pair, `customer_idx * n + item` for items below `n`: ordered by customer, then item."
+    return np.asarray(customer_idx, 'int64') * n + np.asarray(item, 'int64')
+
+def truth_keys(truth: Truth, n: int) -> np.ndarray:
+    "The `pair_keys` of every (customer, true article) of `truth`, ascending."
+    return pair_keys(np.repeat(truth.customers, truth.sizes), truth.items, n)
 
 def summed(g: np.ndarray, a: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Weights `w` summed per (g, a): (g, a, total) sorted by g, then a."
@@ -158,11 +166,11 @@ def candidates(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     c = np.unique(np.asarray(customer_idx, 'int32'))
     found = {name: f(ctx, c) for name, f in sources(ctx).items()}
     n = len(ctx.product_code)
-    keys = np.unique(np.concatenate([f.customer_idx.to_numpy('int64') * n + f.article_idx.to_numpy() for f in found.values()]))
+    keys = np.unique(np.concatenate([pair_keys(f.customer_idx, f.article_idx, n) for f in found.values()]))
     out = pd.DataFrame({'customer_idx': (keys // n).astype('int32'), 'article_idx': (keys % n).astype('int32')})
     best, first = np.full(len(keys), np.inf), np.full(len(keys), len(found))
     for j, (name, f) in enumerate(found.items()):
-        pos = np.searchsorted(keys, f.customer_idx.to_numpy('int64') * n + f.article_idx.to_numpy())
+        pos = np.searchsorted(keys, pair_keys(f.customer_idx, f.article_idx, n))
         for col in ('rank', 'score'):
             v = np.full(len(keys), np.nan, 'float32'); v[pos] = f[col].to_numpy(); out[f'{name}_{col}'] = v
         better = f['rank'].to_numpy() < best[pos]
@@ -181,10 +189,9 @@ def source_names(cands: pd.DataFrame) -> list[str]:
 def candidate_recall(cands: pd.DataFrame, truth: Truth, ks=(50, 100, 200)) -> pd.DataFrame:
     "Recall@k of each source (its own top k) and of the union (its first k by `rank`), averaged over `truth`'s customers."
     n = int(max(cands.article_idx.to_numpy().max(initial=0), truth.items.max(initial=0))) + 1
-    tkeys = np.repeat(truth.customers.astype('int64'), truth.sizes) * n + truth.items
     row = np.searchsorted(truth.customers, cands.customer_idx.to_numpy())
     ok = (row < len(truth.customers)) & (truth.customers[np.minimum(row, len(truth.customers) - 1)] == cands.customer_idx.to_numpy())
-    hit = ok & np.isin(cands.customer_idx.to_numpy('int64') * n + cands.article_idx.to_numpy(), tkeys)
+    hit = ok & np.isin(pair_keys(cands.customer_idx, cands.article_idx, n), truth_keys(truth, n))
     def recall(position):
         return {f'recall@{k}': float((np.bincount(row[hit & (position < k)], minlength=len(truth.customers)) / truth.sizes).mean()) for k in ks}
     names = source_names(cands)

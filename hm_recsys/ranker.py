@@ -10,7 +10,7 @@ import json, os, time
 from dataclasses import replace
 from pathlib import Path
 import lightgbm as lgb, numpy as np, pandas as pd
-from .candidates import CandidateContext, candidate_params, candidates, source_names, sources
+from .candidates import CandidateContext, candidate_params, candidates, pair_keys, source_names, sources, truth_keys
 from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, evaluate, leaderboard, merge_lists, window_truth
 from .features import article_features, customer_features, days_before, history, rank_in_group
@@ -88,7 +88,7 @@ def ranker_features(fc: FeatureContext, customer_idx) -> pd.DataFrame:
     d, q = days_before(h.t_dat, fc.cand.cutoff), h.quantity.to_numpy('float32')
     n, cols = len(fc.articles), {}
     for name, g in ({'item': np.arange(n)} | fc.groups).items():
-        cols |= history_stats(hc * n + g[ha], d, q, c * n + g[a], f'cust_{name}')
+        cols |= history_stats(pair_keys(hc, g[ha], n), d, q, pair_keys(c, g[a], n), f'cust_{name}')
     if fc.cand.tt is not None:   # the two-tower cosine of every candidate, not only of those it retrieved
         u, row = np.unique(c, return_inverse=True)
         cols['two_tower_sim'] = np.einsum('nd,nd->n', fc.cand.tt.embed(u.astype('int32'))[row], fc.cand.tt.emb[a]).astype('float32')
@@ -114,8 +114,8 @@ def chunks(customer_idx, n: int = CHUNK) -> list[np.ndarray]:
     return [c[i:i + n] for i in range(0, max(len(c), 1), n)]
 
 def training_rows(x: pd.DataFrame, bought: np.ndarray, n: int, neg_rate: float, rng: np.random.Generator) -> pd.DataFrame:
-    "Candidates `x` labelled by the `bought` keys (`customer_idx * n + article_idx`), of the customers with a true one; negatives kept at `neg_rate`."
-    x = x.assign(label=np.isin(x.customer_idx.to_numpy('int64') * n + x.article_idx.to_numpy(), bought).astype('int8'))
+    "Candidates `x` labelled by the `bought` keys (`pair_keys` over `n` articles), of the customers with a true one; negatives kept at `neg_rate`."
+    x = x.assign(label=np.isin(pair_keys(x.customer_idx, x.article_idx, n), bought).astype('int8'))
     x = x[x.groupby('customer_idx').label.transform('max').to_numpy() > 0]
     return x[(x.label.to_numpy() == 1) | (rng.random(len(x)) < neg_rate)]
 
@@ -152,7 +152,7 @@ class Ranker(Recommender):
             truth = window_truth(tables.transactions, start, end)
             buyers += len(truth.customers)
             fc = self.context(replace(tables, transactions=history(tables.transactions, start)), start)
-            bought = np.repeat(truth.customers.astype('int64'), truth.sizes) * n + truth.items
+            bought = truth_keys(truth, n)
             for c in chunks(truth.customers):
                 x = training_rows(ranker_features(fc, c), bought, n, self.p['neg_rate'], rng)
                 parts.append(x.assign(query=w * len(tables.customers) + x.customer_idx))
