@@ -5,7 +5,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT/'bench'))
 import pytest
-import common, device, retrieval, run, scale, seeds
+import common, device, ranker_ablation, retrieval, run, scale, seeds
 
 def test_retrieval_small():
     r = retrieval.run(n=3000, n_queries=100, n_single=10, k=20, clusters=30)
@@ -67,3 +67,28 @@ def test_scale_tiny(tmp_path, monkeypatch):
     (tmp_path/'scale-tiny.json').write_text(json.dumps(x))
     older = run.scale()
     assert not older['current'] and 'On the current code: no: rerun it.' in run.markdown({'machine': r['machine'], 'updated': 'now', 'scale': older})
+
+def test_ranker_ablation_on_tiny(tmp_path):
+    from dataclasses import replace
+    import numpy as np
+    from hm_recsys import ranker as R
+    from hm_recsys.config import load_config
+    from hm_recsys.etl import load_processed, run_etl
+    from hm_recsys.evaluation import Popularity, evaluate
+    cfg = load_config('tiny'); run_etl(cfg); tables = load_processed(cfg); s = tables.split
+    settings, plain = {'objective': 'binary', 'two_tower': False, 'cold': 'ranker'}, R.ranker_features
+    fc = R.FeatureContext(tables, s.test_start, R.candidate_params(cfg))
+    x = R.ranker_features(fc, np.arange(50))
+    bought = ~np.isnan(x.cust_item_days_since.to_numpy())
+    assert 0 < bought.sum() < len(x)
+    for fn in (ranker_ablation.last_purchase, ranker_ablation.rebuy_hazard):   # defined exactly on the articles bought before
+        f = fn(fc, x, cfg)
+        assert all(len(v) == len(x) and not np.isnan(np.asarray(v)[bought]).any() and np.isnan(np.asarray(v)[~bought]).all() for v in f.values())
+    assert (f['rebuy_hazard_type'][bought] >= 0).all() and (f['rebuy_hazard_type'][bought] <= 1).all()
+    r = ranker_ablation.main('tiny', ['as chosen', 'last purchase details', 'more popularity candidates'], tmp_path/'a.json', settings)
+    assert R.ranker_features is plain and json.loads((tmp_path/'a.json').read_text())['variants'].keys() == r['variants'].keys()
+    for v in r['variants'].values(): assert all(0 <= v[k] <= 1 for k in ('validation', 'test', 'validation warm', 'test warm'))
+    res = evaluate({'ranker': R.Ranker(replace(cfg, root=tmp_path), **settings), 'fill': Popularity(cfg.pop_days, decay=True)},
+                   tables, s.test_start, s.test_end, k_candidates=None, n_boot=10, verbose=False)
+    assert r['variants']['as chosen']['test'] == round(R.served(res['ranker'], res['fill'], 'ranker')[0], 5)   # the shipped ranker's figure
+    with pytest.raises(ValueError, match='unknown variant'): ranker_ablation.main('tiny', ['no such thing'], None, settings)
