@@ -45,7 +45,7 @@ def last_purchase(fc, x, cfg) -> dict:
     return f
 
 def shares(fc, x, cfg) -> dict:
-    "The candidate's, its product code's, department's and type's share of the customer's units in 7 days and in 90."
+    "The candidate's, its product code's, department's and type's units over the customer's: in 7 days, and in 90 over all."
     f = {f'cust_{g}_share_7d': x[f'cust_{g}_7d'] / (x.customer_units_7d + 1e-3) for g in ('item', 'code', 'dept', 'type')}
     return f | {f'cust_{g}_share_90d': x[f'cust_{g}_90d'] / (x.customer_units + 1e-3) for g in ('item', 'code', 'dept', 'type')}
 
