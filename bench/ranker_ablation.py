@@ -19,28 +19,19 @@ from hm_recsys.config import code_digest, load_config, write_json
 from hm_recsys.etl import load_processed
 from hm_recsys.evaluation import Popularity, evaluate
 
-def lookup(keys: np.ndarray, values: dict, wanted: np.ndarray) -> dict:
-    "`values` (columns aligned with `keys`) at each of `wanted`, NaN where a key is absent."
-    o = np.argsort(keys); keys = keys[o]
-    pos = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-    hit = keys[pos] == wanted if len(keys) else np.zeros(len(wanted), bool)
-    out = {}
-    for name, v in values.items():
-        col = np.full(len(wanted), np.nan, 'float32'); col[hit] = np.asarray(v, 'float32')[o][pos[hit]]; out[name] = col
-    return out
-
 def last_purchase(fc, x, cfg) -> dict:
     "Of the customer's last day with the candidate: units, price paid over its last price, online share, basket size, same-code articles in it; and distinct days bought."
     n, h = len(fc.articles), fc.cand.rows(x.customer_idx.unique())
-    h = h.assign(code=fc.groups['code'][h.article_idx.to_numpy()], online=(h.sales_channel_id == 2).astype('float32'))
-    h = h.assign(basket=h.groupby(['customer_idx', 't_dat']).article_idx.transform('nunique'),
-                 same_code=h.groupby(['customer_idx', 't_dat', 'code']).article_idx.transform('nunique'))
-    pair = h.groupby(['customer_idx', 'article_idx'])
-    last = h[h.t_dat.to_numpy() == pair.t_dat.transform('max').to_numpy()].groupby(['customer_idx', 'article_idx']).agg(
+    code = fc.groups['code'][h.article_idx.to_numpy()]
+    h = h.assign(key=pair_keys(h.customer_idx, h.article_idx, n), online=(h.sales_channel_id == 2).astype('float32'),
+                 basket=h.groupby(['customer_idx', 't_dat']).article_idx.transform('nunique'),
+                 same_code=h.groupby([h.customer_idx, h.t_dat, code]).article_idx.transform('nunique'))
+    pair = h.groupby('key')
+    last = h[h.t_dat.to_numpy() == pair.t_dat.transform('max').to_numpy()].groupby('key').agg(
         units=('quantity', 'sum'), price=('price', 'mean'), online=('online', 'mean'), basket=('basket', 'first'), same_code=('same_code', 'first'))
-    last['days'] = pair.t_dat.nunique().reindex(last.index).to_numpy()
-    keys = pair_keys(last.index.get_level_values(0).to_numpy('int64'), last.index.get_level_values(1).to_numpy('int64'), n)
-    f = lookup(keys, {f'last_{c}': last[c].to_numpy() for c in last.columns}, pair_keys(x.customer_idx, x.article_idx, n))
+    last['days'] = pair.t_dat.nunique()
+    pos = last.index.get_indexer(pair_keys(x.customer_idx, x.article_idx, n))   # -1: never bought, NaN
+    f = {f'last_{c}': np.append(last[c].to_numpy('float32'), np.float32(np.nan))[pos] for c in last.columns}
     f['last_price'] = f['last_price'] / x.item_price_last.to_numpy('float32')
     return f
 
