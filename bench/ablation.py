@@ -8,13 +8,14 @@ Not a test; minutes on the real sample (2 cores)."""
 import argparse, json, time
 import numpy as np, torch
 from common import machine
-from hm_recsys.config import load_config, write_json
+from hm_recsys.config import code_digest, load_config, write_json
 from hm_recsys.etl import load_processed
 from hm_recsys.evaluation import customer_metrics, window_truth
 from hm_recsys.features import history
 from hm_recsys.index import TwoTowerRecommender
 from hm_recsys.model import build_model, model_params, train, training_pairs
 
+CODE = 'index'   # the module whose code (with what it imports: the model, evaluation) a run depends on: bench/run.py flags runs made on other code
 VARIANTS = {'no basket context': dict(basket_context=False), 'basket context': dict(basket_dropout=0.),
             'basket context on half the rows': dict(basket_dropout=.5)}
 
@@ -47,6 +48,6 @@ def main():
     for name in a.variants.split(','):
         out[name] = {'settings': VARIANTS[name], **variant(tables, {**base, **VARIANTS[name]}, a.epochs, cfg.seed)}
         print(json.dumps({name: out[name]}), flush=True)
-    if a.out: write_json({'params': a.params, 'machine': machine(), 'epochs': a.epochs, 'variants': out}, a.out)
+    if a.out: write_json({'params': a.params, 'code': code_digest(CODE), 'machine': machine(), 'epochs': a.epochs, 'variants': out}, a.out)
 
 if __name__ == '__main__': main()

@@ -19,6 +19,8 @@ from hm_recsys.config import code_digest, load_config, write_json
 from hm_recsys.etl import load_processed
 from hm_recsys.evaluation import Popularity, evaluate
 
+CODE = 'ranker'   # the module whose code (with what it imports) a run depends on: bench/run.py flags runs made on other code
+
 def last_purchase(fc, x, cfg) -> dict:
     "Of the customer's last day with the candidate: units, price paid over its last price, online share, basket size, same-code articles in it; and distinct days bought."
     n, h = len(fc.articles), fc.cand.rows(x.customer_idx.unique())
@@ -121,7 +123,7 @@ def main(params: str, names: list[str] | None = None, out: Path | None = None, s
         kind, change = VARIANTS[name]
         runs[name] = {'kind': kind, 'change': change.__doc__ if callable(change) else change, **variant(cfg, tables, settings, kind, change)}
         print(json.dumps({name: runs[name]}), flush=True)
-    result = {'params': params, 'settings': settings, 'code': code_digest('ranker'), 'machine': machine(), 'variants': runs}
+    result = {'params': params, 'settings': settings, 'code': code_digest(CODE), 'machine': machine(), 'variants': runs}
     if out: write_json(result, out)
     return result
 

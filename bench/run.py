@@ -10,17 +10,21 @@ retrieval bench/retrieval.py: FAISS flat / IVF / HNSW vs NumPy and PyTorch brute
 serving   bench/load_api.py: HTTP latency under 32 concurrent clients, and in-process `recommend` latency
 scale     bench/scale.py's results (the full preset end to end), with the targets
 device    bench/device.py's results (reports/device/*.json): two-tower training on a GPU and on CPUs, as run there
-seeds     bench/seeds.py's results (reports/seeds/*.json): the ranker refit with other seeds, against the heuristics"""
+seeds     bench/seeds.py's results (reports/seeds/*.json): the ranker refit with other seeds, against the heuristics
+ablations bench/ablation.py's and bench/ranker_ablation.py's results (reports/**/ablation.json, ranker-ablation.json)"""
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
+from ablation import CODE as ABLATION_CODE
 from common import ROOT, machine
 from device import CODE as DEVICE_CODE, RUNS_DIR as DEVICE_RUNS
+from ranker_ablation import CODE as RANKER_ABLATION_CODE
 from scale import CODE as SCALE_CODE
 from seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
-SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device', 'seeds')
+SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device', 'seeds', 'ablations')
+ABLATIONS = {'two-tower': ('ablation.json', ABLATION_CODE), 'ranker': ('ranker-ablation.json', RANKER_ABLATION_CODE)}   # file name in reports/, module
 
 def quality() -> dict:
     "The recommenders of each committed metrics.json, best MAP@12 first."
@@ -74,6 +78,16 @@ def device() -> dict:
 def seed_runs() -> dict:
     "bench/seeds.py's runs (reports/seeds/*.json)."
     return runs(SEED_RUNS, 'reports/seeds/*.json (run bench/seeds.py after make all and make real-sample)', SEED_CODE)
+
+def ablations() -> dict:
+    "Per kind of `ABLATIONS`: its runs by params, each `current` when made on the code of now; `missing` when there are none."
+    from hm_recsys.config import code_digest
+    out = {}
+    for kind, (name, module) in ABLATIONS.items():
+        now = code_digest(module)
+        out[kind] = {x['params']: x | {'current': x.get('code') == now}
+                     for x in (json.loads(f.read_text()) for f in sorted(REPORTS.rglob(name)))} or {'missing': f'reports/**/{name}'}
+    return out
 
 # ---------------------------------------------------------------- BENCHMARKS.md
 def table(header: list[str], rows: list[list]) -> str:
@@ -176,8 +190,29 @@ def markdown(b: dict) -> str:
                                         f'{x["committed"]["map@12"]} ({x["committed"]["seed"]})',
                                         *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})'
                                           for v in map(x['versus'].get, VERSUS))])
+    a = b.get('ablations')
+    if a:
+        parts.append('## Ablations\n\nOne change at a time to what the run uses, fit at the validation and at the test cutoff and scored '
+                     'by MAP@12 on each window, for all buyers and for those with a purchase before the cutoff (warm); the run\'s own '
+                     'fits and reports stay as they are. On one window of a few thousand buyers, differences of a few percent are '
+                     'within the noise (see the quality section\'s intervals).')
+        for kind, runs_ in a.items():
+            if 'missing' in runs_: parts.append(f'### {kind}\n\n*{runs_["missing"]}: not run yet.*'); continue
+            if kind == 'two-tower':
+                parts.append('### The two-tower model\'s training settings\n\n`bench/ablation.py`: the `two_tower` recommender\'s own top 12; '
+                             'the epochs are those of the best validation MAP@12 (of at most the run\'s `epochs`), refit on every row before the test window.')
+                parts.append(table(['params', 'variant', 'best epoch', 'validation MAP@12', 'test MAP@12', 'test warm', 'test cold', 's', 'on the current code'],
+                                   [[p, n, v['best_epoch'], max(v['validation_map@12']), v['test_map@12']['all'], v['test_map@12']['warm'],
+                                     v['test_map@12']['cold'], v['seconds'], on_current_code(x)] for p, x in runs_.items() for n, v in x['variants'].items()]))
+            else:
+                parts.append('### The ranker\'s settings, candidate sources and features\n\n`bench/ranker_ablation.py`: the ranker with the '
+                             'settings 05c chose (`ranker.json`), changed in one LightGBM or sampling setting, one candidate source, or '
+                             'by one group of extra features, and scored as served (the popularity fill for the cold where 05c chose it).')
+                parts.append(table(['params', 'variant', 'kind', 'validation MAP@12', 'validation warm', 'test MAP@12', 'test warm', 's', 'on the current code'],
+                                   [[p, n, v['kind'], v['validation'], v['validation warm'], v['test'], v['test warm'], v['seconds'], on_current_code(x)]
+                                    for p, x in runs_.items() for n, v in x['variants'].items()]))
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
-                 'Rerun one section with `bench/run.py --only SECTION`. *On the current code*: whether a device, seeds or scale run was made on '
+                 'Rerun one section with `bench/run.py --only SECTION`. *On the current code*: whether a device, seeds, scale or ablation run was made on '
                  'the package code of now (the module it runs and every module that one imports); "no" marks figures that may be stale.')
     return '\n\n'.join(parts) + '\n'
 
@@ -194,7 +229,7 @@ def main():
     out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
     b = json.loads((out/'bench.json').read_text()) if (out/'bench.json').exists() else {}
     run = {'quality': quality, 'retrieval': lambda: retrieval(a.vectors, a.queries),
-           'serving': lambda: serving(a.serving_params, a.seconds, a.clients), 'scale': scale, 'device': device, 'seeds': seed_runs}
+           'serving': lambda: serving(a.serving_params, a.seconds, a.clients), 'scale': scale, 'device': device, 'seeds': seed_runs, 'ablations': ablations}
     for s in SECTIONS:
         if s in only: t = time.perf_counter(); b[s] = run[s](); print(f'{s}: {time.perf_counter() - t:.0f} s', flush=True)
     b.update(machine=machine(), updated=time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime()))

@@ -20,10 +20,13 @@ def test_benchmarks_markdown():
          'retrieval': retrieval.run(n=2000, n_queries=50, n_single=5, k=10, clusters=20),
          'serving': {'missing': 'the registry'}, 'scale': {'missing': 'reports/scale.json'},
          'device': {'tiny': {'params': 'tiny', 'device': 'cpu', 'cpu_threads': 2, 'fit_seconds': 1.0, 'best_epoch': 2,
-                             'test_recall100': .5, 'machine': {'gpu': None, 'cpu': 'x', 'cores': 2}, 'current': False}}}
+                             'test_recall100': .5, 'machine': {'gpu': None, 'cpu': 'x', 'cores': 2}, 'current': False}},
+         'ablations': {'ranker': {'missing': 'reports/**/ranker-ablation.json'}, 'two-tower': {'tiny': {'current': True, 'variants': {
+             'basket context': {'best_epoch': 2, 'validation_map@12': [.01, .02], 'test_map@12': {'all': .03, 'warm': .04, 'cold': .005}, 'seconds': 1.5}}}}}}
     md = run.markdown(b)
     for h in ('## Machine', '## Quality', '## Retrieval', '## Serving', '## Scale', 'pytorch brute force',
-              '## Two-tower training by device', '| tiny | tiny | x, 2 cores | cpu |', '| on the current code |', '| no: rerun it |'): assert h in md
+              '## Two-tower training by device', '| tiny | tiny | x, 2 cores | cpu |', '| on the current code |', '| no: rerun it |',
+              '## Ablations', '| tiny | basket context | 2 | 0.02 | 0.03 | 0.04 | 0.005 | 1.5 | yes |', '*reports/**/ranker-ablation.json: not run yet.*'): assert h in md
     assert b['machine']['cores'] >= 1 and b['machine']['ram_gb'] > 0
     assert b['machine']['torch_cpu'] and b['machine']['versions']['lightgbm'] and f"| {b['machine']['torch_cpu']} |" in md
     if Path('/proc/cpuinfo').exists(): assert '(family ' in b['machine']['cpu']
@@ -68,7 +71,7 @@ def test_scale_tiny(tmp_path, monkeypatch):
     older = run.scale()
     assert not older['current'] and 'On the current code: no: rerun it.' in run.markdown({'machine': r['machine'], 'updated': 'now', 'scale': older})
 
-def test_ranker_ablation_on_tiny(tmp_path):
+def test_ranker_ablation_on_tiny(tmp_path, monkeypatch):
     from dataclasses import replace
     import numpy as np
     from hm_recsys import ranker as R
@@ -92,3 +95,10 @@ def test_ranker_ablation_on_tiny(tmp_path):
                    tables, s.test_start, s.test_end, k_candidates=None, n_boot=10, verbose=False)
     assert r['variants']['as chosen']['test'] == round(R.served(res['ranker'], res['fill'], 'ranker')[0], 5)   # the shipped ranker's figure
     with pytest.raises(ValueError, match='unknown variant'): ranker_ablation.main('tiny', ['no such thing'], None, settings)
+    f = tmp_path/'tiny'/'ranker-ablation.json'; f.parent.mkdir(); (tmp_path/'a.json').rename(f)
+    monkeypatch.setattr(run, 'REPORTS', tmp_path)   # BENCHMARKS.md's ablations section reads the run back
+    a = run.ablations()
+    assert a['ranker']['tiny']['current'] and a['two-tower'] == {'missing': 'reports/**/ablation.json'}
+    assert "| tiny | last purchase details | features | " in run.markdown({'machine': r['machine'], 'updated': 'now', 'ablations': a})
+    f.write_text(json.dumps(json.loads(f.read_text()) | {'code': 'older'}))   # as if the ranker's code changed since
+    assert '| no: rerun it |' in run.markdown({'machine': r['machine'], 'updated': 'now', 'ablations': run.ablations()})
