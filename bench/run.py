@@ -24,7 +24,8 @@ from seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
 SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device', 'seeds', 'ablations')
-ABLATIONS = {'two-tower': ('ablation.json', ABLATION_CODE), 'ranker': ('ranker-ablation.json', RANKER_ABLATION_CODE)}   # file name in reports/, module
+ABLATIONS = {'two-tower': ('ablation.json', ABLATION_CODE, "The two-tower model's training settings"),   # file name in reports/, module, title
+             'ranker': ('ranker-ablation.json', RANKER_ABLATION_CODE, "The ranker's settings, candidate sources and features")}
 
 def quality() -> dict:
     "The recommenders of each committed metrics.json, best MAP@12 first."
@@ -83,7 +84,7 @@ def ablations() -> dict:
     "Per kind of `ABLATIONS`: its runs by params, each `current` when made on the code of now; `missing` when there are none."
     from hm_recsys.config import code_digest
     out = {}
-    for kind, (name, module) in ABLATIONS.items():
+    for kind, (name, module, _) in ABLATIONS.items():
         now = code_digest(module)
         out[kind] = {x['params']: x | {'current': x.get('code') == now}
                      for x in (json.loads(f.read_text()) for f in sorted(REPORTS.rglob(name)))} or {'missing': f'reports/**/{name}'}
@@ -197,15 +198,16 @@ def markdown(b: dict) -> str:
                      'fits and reports stay as they are. On one window of a few thousand buyers, differences of a few percent are '
                      'within the noise (see the quality section\'s intervals).')
         for kind, runs_ in a.items():
-            if 'missing' in runs_: parts.append(f'### {kind}\n\n*{runs_["missing"]}: not run yet.*'); continue
+            title = f'### {ABLATIONS[kind][2]}\n\n'
+            if 'missing' in runs_: parts.append(f'{title}*{runs_["missing"]}: not run yet.*'); continue
             if kind == 'two-tower':
-                parts.append('### The two-tower model\'s training settings\n\n`bench/ablation.py`: the `two_tower` recommender\'s own top 12; '
+                parts.append(f'{title}`bench/ablation.py`: the `two_tower` recommender\'s own top 12; '
                              'the epochs are those of the best validation MAP@12 (of at most the run\'s `epochs`), refit on every row before the test window.')
                 parts.append(table(['params', 'variant', 'best epoch', 'validation MAP@12', 'test MAP@12', 'test warm', 'test cold', 's', 'on the current code'],
                                    [[p, n, v['best_epoch'], max(v['validation_map@12']), v['test_map@12']['all'], v['test_map@12']['warm'],
                                      v['test_map@12']['cold'], v['seconds'], on_current_code(x)] for p, x in runs_.items() for n, v in x['variants'].items()]))
             else:
-                parts.append('### The ranker\'s settings, candidate sources and features\n\n`bench/ranker_ablation.py`: the ranker with the '
+                parts.append(f'{title}`bench/ranker_ablation.py`: the ranker with the '
                              'settings 05c chose (`ranker.json`), changed in one LightGBM or sampling setting, one candidate source, or '
                              'by one group of extra features, and scored as served (the popularity fill for the cold where 05c chose it).')
                 parts.append(table(['params', 'variant', 'kind', 'validation MAP@12', 'validation warm', 'test MAP@12', 'test warm', 's', 'on the current code'],
