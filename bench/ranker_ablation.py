@@ -106,10 +106,10 @@ def variant(cfg, tables, settings: dict, kind: str, change) -> dict:
     "MAP@12 as served, and of the warm buyers, on the validation and the test window, of the chosen ranker with `change`."
     s, t0, out = tables.split, time.perf_counter(), {}
     with tempfile.TemporaryDirectory() as tmp, extra_features(change if kind == 'features' else None, cfg):
-        fits = fits_dir(replace(cfg, root=Path(tmp))); fits.mkdir(parents=True)
-        for f in fits_dir(cfg).glob('two_tower-*'): (fits/f.name).symlink_to(f.resolve())
+        local = replace(cfg, root=Path(tmp)); fits_dir(local).mkdir(parents=True)
+        for f in fits_dir(cfg).glob('two_tower-*'): (fits_dir(local)/f.name).symlink_to(f.resolve())
         for window, (a, b) in {'validation': (s.val_start, s.test_start), 'test': (s.test_start, s.test_end)}.items():
-            r = R.Ranker(replace(cfg, root=Path(tmp)), **settings, **(change if kind == 'settings' else {}))
+            r = R.Ranker(local, **settings, **(change if kind == 'settings' else {}))
             if kind == 'candidates': r.cp = r.cp | change
             res = evaluate({'ranker': r, 'fill': Popularity(cfg.pop_days, decay=True)}, tables, a, b, k_candidates=None, n_boot=10, verbose=False)
             out[window] = round(R.served(res['ranker'], res['fill'], settings.get('cold'))[0], 5)

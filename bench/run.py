@@ -24,8 +24,7 @@ from seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
 SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device', 'seeds', 'ablations')
-ABLATIONS = {'two-tower': ('ablation.json', ABLATION_CODE, "The two-tower model's training settings"),   # file name in reports/, module, title
-             'ranker': ('ranker-ablation.json', RANKER_ABLATION_CODE, "The ranker's settings, candidate sources and features")}
+ABLATIONS = {'two-tower': ('ablation.json', ABLATION_CODE), 'ranker': ('ranker-ablation.json', RANKER_ABLATION_CODE)}   # file name in reports/, module
 
 def quality() -> dict:
     "The recommenders of each committed metrics.json, best MAP@12 first."
@@ -66,11 +65,12 @@ def scale() -> dict:
             return {**r, 'file': f'reports/{f}', 'current': all(s.get('code') == now for s in r['stages'])}
     return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
 
-def runs(folder: Path, missing: str, module: str) -> dict:
-    "The JSON runs of `folder` by file name, each `current` when its `code` is what `module` runs now; `missing` when there are none."
+def runs(folder: Path, missing: str, module: str, pattern: str = '*.json', key=lambda f, x: f.stem) -> dict:
+    """The JSON runs matching `pattern` in `folder`, by `key(file, run)` (the file name), each `current` when its `code` is
+    what `module` runs now; `missing` when there are none."""
     from hm_recsys.config import code_digest
     now = code_digest(module)
-    return {f.stem: (x := json.loads(f.read_text())) | {'current': x.get('code') == now} for f in sorted(folder.glob('*.json'))} or {'missing': missing}
+    return {key(f, x): x | {'current': x.get('code') == now} for f in sorted(folder.glob(pattern)) for x in [json.loads(f.read_text())]} or {'missing': missing}
 
 def device() -> dict:
     "bench/device.py's runs (reports/device/*.json); they are run where the GPU is, not here."
@@ -81,14 +81,9 @@ def seed_runs() -> dict:
     return runs(SEED_RUNS, 'reports/seeds/*.json (run bench/seeds.py after make all and make real-sample)', SEED_CODE)
 
 def ablations() -> dict:
-    "Per kind of `ABLATIONS`: its runs by params, each `current` when made on the code of now; `missing` when there are none."
-    from hm_recsys.config import code_digest
-    out = {}
-    for kind, (name, module, _) in ABLATIONS.items():
-        now = code_digest(module)
-        out[kind] = {x['params']: x | {'current': x.get('code') == now}
-                     for x in (json.loads(f.read_text()) for f in sorted(REPORTS.rglob(name)))} or {'missing': f'reports/**/{name}'}
-    return out
+    "Per kind of `ABLATIONS`: its runs (reports/**/<file name>) by params."
+    return {kind: runs(REPORTS, f'reports/**/{name}', module, f'**/{name}', lambda f, x: x['params'])
+            for kind, (name, module) in ABLATIONS.items()}
 
 # ---------------------------------------------------------------- BENCHMARKS.md
 def table(header: list[str], rows: list[list]) -> str:
@@ -96,16 +91,17 @@ def table(header: list[str], rows: list[list]) -> str:
     return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)] + ['| ' + ' | '.join(map(fmt, r)) + ' |' for r in rows])
 
 def on_current_code(run: dict) -> str:
-    "Whether a device, seeds or scale run (from `runs` or `scale`) was made on the code of now."
+    "Whether a device, seeds, scale or ablation run (from `runs` or `scale`) was made on the code of now."
     return 'yes' if run.get('current') else 'no: rerun it'
 
-def runs_section(title: str, r: dict | None, intro: str, header: list[str], row) -> list[str]:
-    """The parts of a section over `runs`' result `r`: its note while none ran, else `intro` and a table of `row(name, run)`,
-    with a last column that says whether each run was made on the code of now (else its figures may be stale)."""
+def runs_section(title: str, r: dict | None, intro: str, header: list[str], rows, level: str = '##') -> list[str]:
+    """The parts of a section over `runs`' result `r`: its note while none ran, else `intro` and a table of the rows that
+    `rows(name, run)` gives, each with a last column that says whether its run was made on the code of now (else its
+    figures may be stale)."""
     if not r: return []
-    if 'missing' in r: return [f'## {title}\n\n*{r["missing"]}: not run yet.*']
-    return [f'## {title}\n\n{intro}', table([*header, 'on the current code'],
-                                             [[*row(n, x), on_current_code(x)] for n, x in r.items()])]
+    if 'missing' in r: return [f'{level} {title}\n\n*{r["missing"]}: not run yet.*']
+    return [f'{level} {title}\n\n{intro}', table([*header, 'on the current code'],
+                                                  [[*row, on_current_code(x)] for n, x in r.items() for row in rows(n, x)])]
 
 def markdown(b: dict) -> str:
     m = b['machine']
@@ -178,8 +174,8 @@ def markdown(b: dict) -> str:
                           'the tuned epochs can differ from machine to machine. The model is small (64-dim towers, batches of 1,024): '
                           'per-batch Python work and the per-epoch validation search, on the CPU, take much of the time.',
                           ['run', 'params', 'machine', 'device', 'threads', 'fit s', 'tuned epochs', 'test Recall@100'],
-                          lambda n, x: [n, x['params'], x['machine']['gpu'] or f'{x["machine"]["cpu"]}, {x["machine"]["cores"]} cores',
-                                        x['device'], x['cpu_threads'], x['fit_seconds'], x['best_epoch'], x['test_recall100']])
+                          lambda n, x: [[n, x['params'], x['machine']['gpu'] or f'{x["machine"]["cpu"]}, {x["machine"]["cores"]} cores',
+                                         x['device'], x['cpu_threads'], x['fit_seconds'], x['best_epoch'], x['test_recall100']]])
     parts += runs_section('The ranker over seeds', b.get('seeds'),
                           '`bench/seeds.py`: the ranker of each run, with the settings 05c chose, refit at the test cutoff with other '
                           'seeds (the seed draws the sampled negatives, LightGBM\'s feature subsets and, where chosen, the two-tower '
@@ -187,32 +183,29 @@ def markdown(b: dict) -> str:
                           '`metrics.json`. Ratios: the seeds\' mean, lowest and highest MAP@12 over the heuristic\'s.',
                           ['run', 'seeds', 'ranker MAP@12 mean', 'sd', 'lowest', 'highest', 'committed (seed)',
                            *(f'x {n}: mean (lowest-highest)' for n in VERSUS)],
-                          lambda n, x: [n, len(x['seeds']), x['mean'], x['sd'], min(x['map@12']), max(x['map@12']),
-                                        f'{x["committed"]["map@12"]} ({x["committed"]["seed"]})',
-                                        *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})'
-                                          for v in map(x['versus'].get, VERSUS))])
+                          lambda n, x: [[n, len(x['seeds']), x['mean'], x['sd'], min(x['map@12']), max(x['map@12']),
+                                         f'{x["committed"]["map@12"]} ({x["committed"]["seed"]})',
+                                         *(f'{v["ratio mean"]:.3f} ({v["ratio min"]:.3f}-{v["ratio max"]:.3f})'
+                                           for v in map(x['versus'].get, VERSUS))]])
     a = b.get('ablations')
     if a:
         parts.append('## Ablations\n\nOne change at a time to what the run uses, fit at the validation and at the test cutoff and scored '
                      'by MAP@12 on each window, for all buyers and for those with a purchase before the cutoff (warm); the run\'s own '
                      'fits and reports stay as they are. On one window of a few thousand buyers, differences of a few percent are '
                      'within the noise (see the quality section\'s intervals).')
-        for kind, runs_ in a.items():
-            title = f'### {ABLATIONS[kind][2]}\n\n'
-            if 'missing' in runs_: parts.append(f'{title}*{runs_["missing"]}: not run yet.*'); continue
-            if kind == 'two-tower':
-                parts.append(f'{title}`bench/ablation.py`: the `two_tower` recommender\'s own top 12; '
-                             'the epochs are those of the best validation MAP@12 (of at most the run\'s `epochs`), refit on every row before the test window.')
-                parts.append(table(['params', 'variant', 'best epoch', 'validation MAP@12', 'test MAP@12', 'test warm', 'test cold', 's', 'on the current code'],
-                                   [[p, n, v['best_epoch'], max(v['validation_map@12']), v['test_map@12']['all'], v['test_map@12']['warm'],
-                                     v['test_map@12']['cold'], v['seconds'], on_current_code(x)] for p, x in runs_.items() for n, v in x['variants'].items()]))
-            else:
-                parts.append(f'{title}`bench/ranker_ablation.py`: the ranker with the '
-                             'settings 05c chose (`ranker.json`), changed in one LightGBM or sampling setting, one candidate source, or '
-                             'by one group of extra features, and scored as served (the popularity fill for the cold where 05c chose it).')
-                parts.append(table(['params', 'variant', 'kind', 'validation MAP@12', 'validation warm', 'test MAP@12', 'test warm', 's', 'on the current code'],
-                                   [[p, n, v['kind'], v['validation'], v['validation warm'], v['test'], v['test warm'], v['seconds'], on_current_code(x)]
-                                    for p, x in runs_.items() for n, v in x['variants'].items()]))
+        parts += runs_section("The two-tower model's training settings", a['two-tower'],
+                              '`bench/ablation.py`: the `two_tower` recommender\'s own top 12; the epochs are those of the best '
+                              'validation MAP@12 (of at most the run\'s `epochs`), refit on every row before the test window.',
+                              ['params', 'variant', 'best epoch', 'validation MAP@12', 'test MAP@12', 'test warm', 'test cold', 's'],
+                              lambda p, x: [[p, n, v['best_epoch'], max(v['validation_map@12']), *(v['test_map@12'][k] for k in ('all', 'warm', 'cold')), v['seconds']]
+                                            for n, v in x['variants'].items()], level='###')
+        parts += runs_section("The ranker's settings, candidate sources and features", a['ranker'],
+                              '`bench/ranker_ablation.py`: the ranker with the settings 05c chose (`ranker.json`), changed in one '
+                              'LightGBM or sampling setting, one candidate source, or by one group of extra features, and scored as '
+                              'served (the popularity fill for the cold where 05c chose it).',
+                              ['params', 'variant', 'kind', 'validation MAP@12', 'validation warm', 'test MAP@12', 'test warm', 's'],
+                              lambda p, x: [[p, n, v['kind'], v['validation'], v['validation warm'], v['test'], v['test warm'], v['seconds']]
+                                            for n, v in x['variants'].items()], level='###')
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
                  'Rerun one section with `bench/run.py --only SECTION`. *On the current code*: whether a device, seeds, scale or ablation run was made on '
                  'the package code of now (the module it runs and every module that one imports); "no" marks figures that may be stale.')
