@@ -16,7 +16,7 @@ from .config import Config
 # %% auto #0
 __all__ = ['DICT', 'FILES', 'SUFFIXES', 'SCHEMA', 'ID_RULES', 'DataError', 'find_files', 'read_table', 'encode_ids',
            'encode_dates', 'read_articles', 'read_customers', 'read_transactions', 'example_frames', 'write_kaggle',
-           'drop_unknown_articles', 'sort_rows', 'RawData', 'load_raw', 'fingerprint', 'ensure_raw']
+           'drop_unknown_articles', 'sort_rows', 'RawData', 'load_raw', 'fingerprint']
 
 # %% ../nbs/00_data.ipynb #c007
 DICT = pa.dictionary(pa.int32(), pa.string())
@@ -319,11 +319,3 @@ def fingerprint(raw_dir: str | Path, block: int = 1 << 20) -> str:
             for pos in (0, max(size // 2 - block // 2, 0), max(size - block, 0)):
                 f.seek(pos); h.update(f.read(block))
     return h.hexdigest()[:16]
-
-# %% ../nbs/00_data.ipynb #c054
-def ensure_raw(cfg: Config) -> Path:
-    "The folder of `cfg`'s raw files, generating them first when the source is synthetic."
-    if cfg.source == 'synthetic':
-        from hm_recsys.synthetic import ensure_synthetic
-        ensure_synthetic(cfg)
-    return cfg.raw_dir

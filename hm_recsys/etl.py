@@ -8,13 +8,14 @@ Docs: https://hm-recsys.github.io/hm-recsys/etl.html.md"""
 from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
+from pathlib import Path
 import numpy as np, pandas as pd
 from .config import Config, atomic_path, write_json
-from .data import RawData, ensure_raw, fingerprint, load_raw, sort_rows
+from .data import RawData, fingerprint, load_raw, sort_rows
 
 # %% auto #0
 __all__ = ['TABLES', 'ETL_VERSION', 'before', 'Split', 'make_split', 'Tables', 'build_articles', 'build_customers',
-           'build_transactions', 'run_etl', 'load_processed']
+           'build_transactions', 'ensure_raw', 'run_etl', 'load_processed']
 
 # %% ../nbs/02_etl.ipynb #c007
 def before(tx: pd.DataFrame, day) -> pd.DataFrame:
@@ -99,6 +100,14 @@ def build_transactions(raw: RawData, articles: pd.DataFrame, customers: pd.DataF
                          'article_idx': _index(pd.Index(articles.article_id), tx.article_id)[rows],
                          'price': tx.price.to_numpy()[rows], 'sales_channel_id': tx.sales_channel_id.to_numpy()[rows],
                          'quantity': quantity.astype(np.int16)})
+
+# %% ../nbs/02_etl.ipynb #c054
+def ensure_raw(cfg: Config) -> Path:
+    "The folder of `cfg`'s raw files, generating them first when the source is synthetic."
+    if cfg.source == 'synthetic':
+        from hm_recsys.synthetic import ensure_synthetic
+        ensure_synthetic(cfg)
+    return cfg.raw_dir
 
 # %% ../nbs/02_etl.ipynb #c018
 TABLES = ('articles', 'customers', 'transactions')
