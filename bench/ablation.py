@@ -11,7 +11,7 @@ from common import machine
 from hm_recsys.config import code_digest, load_config, write_json
 from hm_recsys.etl import load_processed
 from hm_recsys.evaluation import customer_metrics, window_truth
-from hm_recsys.features import history
+from hm_recsys.etl import history
 from hm_recsys.index import TwoTowerRecommender
 from hm_recsys.model import build_model, model_params, train, training_pairs
 

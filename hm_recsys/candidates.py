@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import cached_property
 import numpy as np, pandas as pd
 from .evaluation import Truth
-from .features import age_bucket, days_before, history, popularity, rank_in_group, top_articles
+from .etl import days_before, history
+from .features import age_bucket, popularity, rank_in_group, top_articles
 
 # %% auto #0
 __all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'rows_of', 'pair_keys', 'truth_keys', 'summed',

@@ -14,14 +14,20 @@ from .config import Config, atomic_path, write_json
 from .data import RawData, fingerprint, load_raw, sort_rows
 
 # %% auto #0
-__all__ = ['TABLES', 'ETL_VERSION', 'before', 'Split', 'make_split', 'Tables', 'build_articles', 'build_customers',
-           'build_transactions', 'ensure_raw', 'run_etl', 'load_processed']
+__all__ = ['TABLES', 'ETL_VERSION', 'days_before', 'history', 'Split', 'make_split', 'Tables', 'build_articles',
+           'build_customers', 'build_transactions', 'ensure_raw', 'run_etl', 'load_processed']
+
+# %% ../nbs/02_etl.ipynb #339d59d3
+def days_before(t_dat: pd.Series, cutoff) -> np.ndarray:
+    "Whole days from each `t_dat` to `cutoff` (1 for the day before it)."
+    return (pd.Timestamp(cutoff) - t_dat).dt.days.to_numpy()
+
+def history(tx: pd.DataFrame, cutoff, days: int | None = None) -> pd.DataFrame:
+    "Rows of `tx` before `cutoff`; with `days`, only those of the `days` days before it."
+    d = days_before(tx.t_dat, cutoff)
+    return tx[(d >= 1) & (d <= days)] if days else tx[d >= 1]
 
 # %% ../nbs/02_etl.ipynb #c007
-def before(tx: pd.DataFrame, day) -> pd.DataFrame:
-    "The rows of `tx` strictly before `day`."
-    return tx[tx.t_dat < pd.Timestamp(day)]
-
 @dataclass(frozen=True)
 class Split:
     "A global time split: train before `val_start`, validation up to `test_start`, test up to `test_end` (exclusive)."
@@ -29,7 +35,7 @@ class Split:
     test_start: pd.Timestamp
     test_end: pd.Timestamp
     def _between(self, tx, start, end): return tx[(tx.t_dat >= start) & (tx.t_dat < end)]
-    def train(self, tx: pd.DataFrame) -> pd.DataFrame: return before(tx, self.val_start)
+    def train(self, tx: pd.DataFrame) -> pd.DataFrame: return history(tx, self.val_start)
     def val(self, tx: pd.DataFrame) -> pd.DataFrame: return self._between(tx, self.val_start, self.test_start)
     def test(self, tx: pd.DataFrame) -> pd.DataFrame: return self._between(tx, self.test_start, self.test_end)
     def to_dict(self) -> dict: return {k: str(v.date()) for k, v in asdict(self).items()}
@@ -120,7 +126,7 @@ def _summary(tables: Tables, first_day, last_day) -> dict:
     return dict(sp.to_dict(), first_day=str(first_day.date()), last_day=str(last_day.date()),
                 rows={k: len(p) for k, p in parts.items()}, units={k: int(p.quantity.sum()) for k, p in parts.items()},
                 customers={k: int(p.customer_idx.nunique()) for k, p in parts.items()},
-                test_customers_with_history=int(parts['test'].customer_idx.drop_duplicates().isin(before(tx, sp.test_start).customer_idx).sum()))
+                test_customers_with_history=int(parts['test'].customer_idx.drop_duplicates().isin(history(tx, sp.test_start).customer_idx).sum()))
 
 def run_etl(cfg: Config, max_unknown: float = 0.01, force: bool = False) -> Tables:
     "Build the processed tables of `cfg` into `cfg.processed_dir` (atomic); nothing to do when the inputs are unchanged."

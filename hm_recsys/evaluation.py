@@ -12,7 +12,8 @@ import numpy as np, pandas as pd
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 from .config import Config, write_json
-from .features import age_bucket, history, popularity, top_articles
+from .etl import history
+from .features import age_bucket, popularity, top_articles
 
 # %% auto #0
 __all__ = ['METRICS', 'Truth', 'window_truth', 'first_occurrence', 'hits', 'customer_metrics', 'bootstrap_ci', 'Recommender',

@@ -10,12 +10,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 import numpy as np, pandas as pd, pyarrow as pa
 from .config import Config, atomic_path
-from .etl import load_processed
+from .etl import days_before, history, load_processed
 
 # %% auto #0
-__all__ = ['AGE_EDGES', 'age_bucket', 'days_before', 'history', 'popularity', 'top_articles', 'rank_in_group', 'codes',
-           'customer_features', 'catalogue_codes', 'article_features', 'popularity_tables', 'Features', 'features_path',
-           'build_features', 'load_features']
+__all__ = ['AGE_EDGES', 'age_bucket', 'popularity', 'top_articles', 'rank_in_group', 'codes', 'customer_features',
+           'catalogue_codes', 'article_features', 'popularity_tables', 'Features', 'features_path', 'build_features',
+           'load_features']
 
 # %% ../nbs/03_features.ipynb #c008
 AGE_EDGES = (20, 25, 30, 35, 45, 55, 65)  # bucket b holds ages in [AGE_EDGES[b-1], AGE_EDGES[b]); 0: under 20
@@ -24,16 +24,6 @@ def age_bucket(age) -> np.ndarray:
     "Age bucket codes 0..len(AGE_EDGES) (int8); -1 where the age is missing."
     a = np.asarray(age, dtype='float64')
     return np.where(np.isnan(a), -1, np.searchsorted(AGE_EDGES, a, side='right')).astype('int8')
-
-# %% ../nbs/03_features.ipynb #c011
-def days_before(t_dat: pd.Series, cutoff) -> np.ndarray:
-    "Whole days from each `t_dat` to `cutoff` (1 for the day before it)."
-    return (pd.Timestamp(cutoff) - t_dat).dt.days.to_numpy()
-
-def history(tx: pd.DataFrame, cutoff, days: int | None = None) -> pd.DataFrame:
-    "Rows of `tx` before `cutoff`; with `days`, only those of the `days` days before it."
-    d = days_before(tx.t_dat, cutoff)
-    return tx[(d >= 1) & (d <= days)] if days else tx[d >= 1]
 
 # %% ../nbs/03_features.ipynb #c014
 def popularity(tx: pd.DataFrame, cutoff, days: int | None = None, decay: bool = False, by=None) -> pd.Series:

@@ -13,7 +13,8 @@ import faiss, numpy as np, pandas as pd, torch
 from scipy import sparse
 from .config import Config, atomic_path, write_json
 from .evaluation import Recommender, first_occurrence
-from .features import days_before, history, popularity, popularity_tables, rank_in_group, top_articles
+from .etl import days_before, history
+from .features import popularity, popularity_tables, rank_in_group, top_articles
 from .model import (History, TwoTower, article_embeddings, customer_embeddings, fit_or_load, model_params,
                              with_meta)
 

@@ -13,7 +13,8 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 os.environ.setdefault('MKL_DYNAMIC', 'FALSE')   # before torch's first MKL call: else MKL sizes its threads by the machine's load
 from tqdm.auto import tqdm
 from .config import atomic_path, code_digest
-from .features import AGE_EDGES, age_bucket, codes, history
+from .etl import history
+from .features import AGE_EDGES, age_bucket, codes
 
 # %% auto #0
 __all__ = ['DEFAULTS', 'ARTICLE_ATTRS', 'PROFILE_COLS', 'FIT_CACHE_SIZE', 'model_params', 'article_codes', 'customer_codes',

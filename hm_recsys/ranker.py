@@ -13,7 +13,8 @@ import lightgbm as lgb, numpy as np, pandas as pd
 from .candidates import CandidateContext, candidate_params, candidates, pair_keys, source_names, sources, truth_keys
 from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, evaluate, leaderboard, merge_lists, window_truth
-from .features import article_features, customer_features, days_before, history, rank_in_group
+from .etl import days_before, history
+from .features import article_features, customer_features, rank_in_group
 from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
 from .model import fit_key, fits_dir, load_or_fit, model_params
 

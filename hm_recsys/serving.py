@@ -25,7 +25,8 @@ from pydantic import BaseModel, Field
 import torch
 from .config import Config, load_config
 from .etl import run_etl
-from .features import AGE_EDGES, age_bucket, days_before
+from .etl import days_before
+from .features import AGE_EDGES, age_bucket
 from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry, tower_search
 from .model import History, TwoTower, day_number, fits_dir, model_params
 

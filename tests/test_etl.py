@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from hm_recsys.config import Config
 from hm_recsys.data import example_frames, load_raw, write_kaggle
-from hm_recsys.etl import Split, before, load_processed, run_etl
+from hm_recsys.etl import Split, history, load_processed, run_etl
 
 REAL = Path(__file__).resolve().parents[2]/'shared'/'data'/'hm-real-sample'
 
@@ -21,7 +21,7 @@ def test_split_no_leakage(cfg):
     assert train.t_dat.max() < sp.val_start <= val.t_dat.min() <= val.t_dat.max() < sp.test_start <= test.t_dat.min()
     assert test.t_dat.max() < sp.test_end and len(train) + len(val) + len(test) == len(tx)
     assert sp.test_start == tx.t_dat.max() - pd.Timedelta(days=6) and sp.val_start == sp.test_start - pd.Timedelta(days=5)
-    assert before(tx, sp.test_start).t_dat.max() < sp.test_start
+    assert history(tx, sp.test_start).t_dat.max() < sp.test_start
 
 def test_tables(cfg):
     t, raw = run_etl(cfg), load_raw(cfg)

@@ -3,7 +3,8 @@ from dataclasses import replace
 import numpy as np, pandas as pd
 from hm_recsys.config import load_config
 from hm_recsys.etl import Tables, Split
-from hm_recsys.features import age_bucket, build_features, load_features, features_path, history
+from hm_recsys.etl import history
+from hm_recsys.features import age_bucket, build_features, load_features, features_path
 
 def toy_tables():
     rows = [('2020-09-10', 0, 1, 1), ('2020-09-20', 0, 2, 3), ('2020-09-21', 1, 2, 1), ('2020-09-22', 1, 0, 5)]

@@ -3,7 +3,7 @@ import json, os, shutil, subprocess, sys
 import numpy as np, pandas as pd, pytest, torch
 from hm_recsys.config import load_config, write_json
 from hm_recsys.etl import run_etl
-from hm_recsys.features import history
+from hm_recsys.etl import history
 from hm_recsys.model import History, article_embeddings, customer_embeddings, day_number, fit_two_tower, model_params
 from hm_recsys.index import (BlendRecommender, TwoTowerRecommender, brute_force_topk, build_index, load_registry,
                              same_topk, save_registry)

@@ -3,7 +3,7 @@ from dataclasses import replace
 import numpy as np, pandas as pd, pytest
 from hm_recsys.candidates import CandidateContext, candidate_params, candidates
 from hm_recsys.config import load_config
-from hm_recsys.etl import before, run_etl
+from hm_recsys.etl import history, run_etl
 from hm_recsys.ranker import Ranker
 
 FAST = dict(train_windows=1, num_boost_round=10)
@@ -28,14 +28,14 @@ def test_fit_reads_nothing_from_the_cutoff_on(run):
     cfg, tables = run
     cut, c = tables.split.val_start, buyers(tables, tables.split.val_start, tables.split.test_start)
     full = Ranker(cfg, **FAST).fit(tables, cut)
-    past = Ranker(cfg, **FAST).fit(replace(tables, transactions=before(tables.transactions, cut)), cut)
+    past = Ranker(cfg, **FAST).fit(replace(tables, transactions=history(tables.transactions, cut)), cut)
     assert full.model.model_to_string() == past.model.model_to_string()
     np.testing.assert_array_equal(full.recommend(c), past.recommend(c))
 
 def test_candidates_include_repurchases(run):
     cfg, tables = run
     cut = tables.split.test_start
-    past = before(tables.transactions, cut)
+    past = history(tables.transactions, cut)
     c = np.intersect1d(buyers(tables, cut, tables.split.test_end), past.customer_idx.unique())
     x = candidates(CandidateContext(tables, cut, candidate_params(cfg)), c)
     last = past[past.customer_idx.isin(c)].sort_values('t_dat').groupby('customer_idx').article_idx.last()
