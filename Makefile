@@ -47,9 +47,10 @@ TQDM_MININTERVAL=60 PYTHONWARNINGS="$${PYTHONWARNINGS:+$$PYTHONWARNINGS,}ignore:
 @mv $(R)/$(notdir $<).tmp.ipynb $(R)/$(notdir $<)
 endef
 
-NBS := 00_config 00_data 01_eda 02_etl 03_features 04_model 05_index 05b_candidates 05c_ranker 06_evaluation 07_serving 08_submission
-ifeq ($(SOURCE),synthetic)
-NBS := 00a_synthetic $(NBS)
+NBS := 00_config 00_data 01_eda 02_etl 03_features 03a_evaluation 04_model 05_index 05a_registry 05b_candidates 05c_ranker \
+  06_leaderboard 07_serving 07a_app 07b_api 08_submission
+ifeq ($(SOURCE),synthetic)  # the generator, its oracle and its realism table
+NBS := 00a_synthetic 00b_oracle $(NBS) 03b_realism
 endif
 REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
 
@@ -71,6 +72,10 @@ endef
 $(CODE)/%.sha: nbs/%.ipynb $(LIB) | $(STAMP)
 	$(call content_stamp,$(code_digest))
 code_digest = from hm_recsys.config import code_digest as d, imported_modules as m; print(d(*m(open('$<').read())))
+# One module's code and what it imports: the generator's, for the data it writes.
+.PRECIOUS: $(CODE)/module/%.sha
+$(CODE)/module/%.sha: $(LIB) | $(STAMP)
+	$(call content_stamp,from hm_recsys.config import code_digest; print(code_digest('$*')))
 
 # Reinstall when what .venv was installed from changed: by content, not file times (nbdev-export rewrites pyproject.toml
 # with the same text), and checked on every run, so that `make setup LOCK=` upgrades an up-to-date .venv.
@@ -115,9 +120,10 @@ DATA_FP := .make/data/$(DATASET).fp
 $(DATA_FP): FORCE | $(STAMP)
 	$(call content_stamp,from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)')))
 ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's data folder is only ever read
-# The data depends on the params and the generator's code only. ensure_synthetic keeps it when they did not change what
-# it holds; the touch dates it after them all the same, so that it is not remade on every run.
-$(RAW)/transactions_train.csv: $(P) $(CODE)/00a_synthetic.sha | $(STAMP)
+# The data depends on the params and the generator's code only (not on 00a's narration, nor on the oracle or the realism
+# table). ensure_synthetic keeps it when they did not change what it holds; the touch dates it after them all the same,
+# so that it is not remade on every run.
+$(RAW)/transactions_train.csv: $(P) $(CODE)/module/synthetic.sha | $(STAMP)
 	$(BIN)/python -c "from hm_recsys.config import load_config; from hm_recsys.synthetic import ensure_synthetic; ensure_synthetic(load_config('$(P)'))"
 	@touch $@
 $(R)/00a_synthetic.ipynb $(DATA_FP): $(RAW)/transactions_train.csv
@@ -125,15 +131,14 @@ endif
 # Every executed notebook: its source, the params and its code; then what each one reads.
 $(REPORTS): $(R)/%.ipynb: nbs/%.ipynb $(P) $(CODE)/%.sha | $(STAMP) $(DATA_FP)
 	$(run_nb)
-$(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb: $(DATA_FP)
-$(R)/03_features.ipynb: $(R)/02_etl.ipynb
+$(R)/00_data.ipynb $(R)/01_eda.ipynb $(R)/02_etl.ipynb $(R)/03b_realism.ipynb: $(DATA_FP)
+$(R)/03_features.ipynb $(R)/03a_evaluation.ipynb: $(R)/02_etl.ipynb
 $(R)/04_model.ipynb: $(R)/03_features.ipynb
 $(R)/05_index.ipynb: $(R)/04_model.ipynb
-$(R)/05b_candidates.ipynb: $(R)/05_index.ipynb
+$(R)/05a_registry.ipynb: $(R)/05_index.ipynb
+$(R)/05b_candidates.ipynb: $(R)/05a_registry.ipynb
 $(R)/05c_ranker.ipynb: $(R)/05b_candidates.ipynb
-$(R)/06_evaluation.ipynb: $(R)/05c_ranker.ipynb
-$(R)/07_serving.ipynb: $(R)/06_evaluation.ipynb
-$(R)/08_submission.ipynb: $(R)/05c_ranker.ipynb
+$(R)/06_leaderboard.ipynb $(R)/07_serving.ipynb $(R)/07a_app.ipynb $(R)/07b_api.ipynb $(R)/08_submission.ipynb: $(R)/05c_ranker.ipynb
 
 test: $(STAMP) ## Check the export, run every notebook on tiny data (nbdev-test), then pytest
 	$(BIN)/nbdev-export
@@ -147,7 +152,7 @@ test-py: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP) ## Start the Gradio demo on 127.0.0.1:7860 (the registry of PARAMS, built by make all)
-	$(BIN)/python -m hm_recsys.serving --params $(PARAMS) --demo
+	$(BIN)/python -m hm_recsys.api --params $(PARAMS) --demo
 
 screenshot: $(STAMP) ## Retake the screenshots (Chromium): the demo on PARAMS' registry, and the docs site once make docs built it
 	$(BIN)/python docs/screenshot.py demo $(PARAMS) $(R)/figures/demo.png
@@ -155,7 +160,7 @@ screenshot: $(STAMP) ## Retake the screenshots (Chromium): the demo on PARAMS' r
 	else echo "No _docs/index.html: after make docs, make screenshot retakes reports/figures/docs.png too."; fi
 
 serve: $(STAMP) ## Start the HTTP API (/health, /recommend, /purchases, /docs) with the demo at /
-	$(BIN)/python -m hm_recsys.serving --params $(PARAMS)
+	$(BIN)/python -m hm_recsys.api --params $(PARAMS)
 
 docs: $(STAMP) ## Build the docs site into _docs/ (nbdev-docs with Quarto, else a static fallback)
 	$(BIN)/python docs/build.py readme
@@ -165,11 +170,11 @@ readme: $(STAMP) ## Regenerate README.md from nbs/index.ipynb, the latest metric
 	$(BIN)/python docs/build.py readme
 
 bench: $(STAMP) ## Benchmarks into reports/bench.json and reports/BENCHMARKS.md (after make all)
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench.run
 
 bench-scale: $(STAMP) ## The full preset end to end (35–75 min on 2 cores): reports/scale.json, then BENCHMARKS.md
-	$(BIN)/python bench/scale.py --preset full --out reports/scale.json
-	$(BIN)/python bench/run.py --only scale
+	$(BIN)/python -m bench.scale --preset full --out reports/scale.json
+	$(BIN)/python -m bench.run --only scale
 
 clean-nbs: $(STAMP) ## Strip notebook outputs and metadata before committing
 	$(BIN)/nbdev-clean

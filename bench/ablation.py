@@ -3,11 +3,11 @@
 For each variant (model settings over the params file's), a model is trained on the rows before the validation window
 for up to `--epochs` epochs, keeping the epoch of best validation MAP@12; then a model with those epochs is refitted on
 every row before the test window and scored there (all test customers, and the warm / cold segments).
-    .venv/bin/python bench/ablation.py --params real-sample --out reports/real-sample/ablation.json
+    .venv/bin/python -m bench.ablation --params real-sample --out reports/real-sample/ablation.json
 Not a test; minutes on the real sample (2 cores)."""
 import argparse, json, time
 import numpy as np, torch
-from common import machine
+from .common import machine
 from hm_recsys.config import code_digest, load_config, write_json
 from hm_recsys.etl import load_processed
 from hm_recsys.evaluation import customer_metrics, window_truth
@@ -39,7 +39,7 @@ def variant(tables, p: dict, epochs: int, seed: int) -> dict:
             'seconds': round(time.perf_counter() - t0, 1)}
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.ablation', description=__doc__.splitlines()[0])
     ap.add_argument('--params', default='real-sample'); ap.add_argument('--epochs', type=int, default=6)
     ap.add_argument('--variants', default=','.join(VARIANTS), help='comma-separated names of VARIANTS')
     ap.add_argument('--out', default='', help='write the results as JSON here')

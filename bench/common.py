@@ -1,9 +1,8 @@
-"Shared by the benchmark scripts: the project root on sys.path, the machine's description."
-import importlib, os, platform, sys
+"Shared by the benchmark scripts: the project root, the machine's description."
+import importlib, os, platform
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
 
 def cpu_name() -> str:
     "The CPU's model name, with its family and model numbers (a name such as 'AMD EPYC' covers several generations)."

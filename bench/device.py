@@ -3,13 +3,13 @@
 Fits `model.fit_two_tower` at the test cutoff of a params file's processed tables (run the ETL first: `make all` or
 `make real-sample`): epoch tuning on the validation window, then the refit on every row before the cutoff. Writes the
 device, the fit time, the tuned epochs, the validation curve and the refit model's test Recall@100 as JSON, in
-reports/device/, where `bench/run.py --only device` reads every run.
-    .venv/bin/python bench/device.py params/default.yaml --out reports/device/cpu2.json
-    CUDA_VISIBLE_DEVICES= python bench/device.py ...    # the same run on the CPU of a GPU machine
+reports/device/, where `python -m bench.run --only device` reads every run.
+    .venv/bin/python -m bench.device params/default.yaml --out reports/device/cpu2.json
+    CUDA_VISIBLE_DEVICES= .venv/bin/python -m bench.device ...    # the same run on the CPU of a GPU machine
 The model code picks the device itself (`model.get_device`); nothing in the project needs a GPU."""
 import argparse, json
 from pathlib import Path
-from common import ROOT, machine
+from .common import ROOT, machine
 
 RUNS_DIR = ROOT/'reports'/'device'   # one JSON per run
 CODE = 'model'   # the module whose code (with what it imports) a run depends on: bench/run.py flags runs made on other code
@@ -28,6 +28,6 @@ def main(params: str, out: Path):
     write_json(result, out); print(json.dumps(result, indent=1))
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.device', description=__doc__.splitlines()[0])
     ap.add_argument('params'); ap.add_argument('--out', type=Path, default=RUNS_DIR/'run.json')
     a = ap.parse_args(); main(a.params, a.out)

@@ -1,21 +1,21 @@
 """Load benchmark of the HTTP API: `--clients` concurrent clients on loopback for `--seconds` against POST /recommend.
 
-Starts `python -m hm_recsys.serving` on a free port in a separate process (as `make serve` does), waits for
+Starts `python -m hm_recsys.api` on a free port in a separate process (as `make serve` does), waits for
 /health, then runs closed-loop clients (each sends its next request when the last one is answered) over
 keep-alive connections, with a mix of warm, cold and unknown customers. Reports errors, latency percentiles and
 requests/s, then tries each kind of bad input (status and message) and checks /health, then measures the in-process
 latency of `recommend` on the same registry. Not a test: run it by hand,
-    .venv/bin/python bench/load_api.py --params default
+    .venv/bin/python -m bench.load_api --params default
 and compare with the targets (2 cores): p99 <= 50 ms over HTTP, in-process p99 <= 5 ms."""
 import argparse, asyncio, hashlib, json, os, subprocess, sys, time
 from pathlib import Path
 import httpx, numpy as np, torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 from hm_recsys.config import load_config
-from hm_recsys.index import registry_dir
-from hm_recsys.serving import HMRecommender, free_port
+from hm_recsys.registry import registry_dir
+from hm_recsys.api import free_port
+from hm_recsys.serving import HMRecommender
+from .common import ROOT
 
 def cpu_seconds(pid: int) -> float:
     "User + system CPU seconds of process `pid` (Linux /proc)."
@@ -106,7 +106,7 @@ def in_process(svc: HMRecommender, ids: list[str], n: int = 5000) -> dict:
     return dict(first_call=timed(list(dict.fromkeys(ids))), repeated=timed([ids[i % len(ids)] for i in range(n)]))
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.load_api', description=__doc__.splitlines()[0])
     ap.add_argument('--params', default='default', help='params/NAME.yaml: its registry and processed tables')
     ap.add_argument('--registry', default='', help="another registry folder of the params' data set")
     ap.add_argument('--clients', type=int, default=32); ap.add_argument('--seconds', type=float, default=30)
@@ -115,7 +115,7 @@ def main():
     cfg = load_config(a.params); reg = Path(a.registry) if a.registry else registry_dir(cfg)
     svc = HMRecommender.load(reg); ids = customer_mix(svc)
     port = free_port(); url = f'http://127.0.0.1:{port}'
-    server = subprocess.Popen([sys.executable, '-m', 'hm_recsys.serving', '--params', a.params, '--registry', str(reg),
+    server = subprocess.Popen([sys.executable, '-m', 'hm_recsys.api', '--params', a.params, '--registry', str(reg),
                                '--port', str(port)], cwd=ROOT)
     try:
         for _ in range(600):

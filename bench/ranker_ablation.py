@@ -6,14 +6,14 @@ others, from the rows before each cutoff. It is fit at the validation and at the
 as served (`ranker.served`), for all buyers and for those with a purchase before the cutoff (warm). The fits go to a
 temporary folder, so the run's fit cache stays as it is; it starts with links to the run's two-tower fits (where the
 chosen ranker uses the two-tower source), which no variant changes. `make all` for the params file first.
-    .venv/bin/python bench/ranker_ablation.py --params real-sample --out reports/real-sample/ranker-ablation.json
+    .venv/bin/python -m bench.ranker_ablation --params real-sample --out reports/real-sample/ranker-ablation.json
 Not a test; about 10 minutes on the real sample, an hour on the default (2 cores)."""
 import argparse, json, tempfile, time
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd
-from common import machine
+from .common import machine
 from hm_recsys import ranker as R
 from hm_recsys.candidates import pair_keys
 from hm_recsys.config import code_digest, load_config, write_json
@@ -132,7 +132,7 @@ def main(params: str, names: list[str] | None = None, out: Path | None = None, s
     return result
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.ranker_ablation', description=__doc__.splitlines()[0])
     ap.add_argument('--params', default='real-sample')
     ap.add_argument('--variants', default='', help='comma-separated names of VARIANTS (default: all)')
     ap.add_argument('--out', type=Path, help='write the results as JSON here')

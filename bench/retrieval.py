@@ -6,14 +6,13 @@ measurements from `hm_recsys.index.benchmark` (recall@k against exact search, si
 queries/s); PyTorch brute force is one more entry with the same `search` method. Ratios are against NumPy.
 Single queries run on one thread (as the API serves them: one request per thread; several OpenMP/BLAS threads
 on one query are many times slower on a busy machine), batches on `--threads`.
-    .venv/bin/python bench/retrieval.py --out reports/bench_retrieval.json"""
-import argparse, json, os, sys, time
+    .venv/bin/python -m bench.retrieval --out reports/bench_retrieval.json"""
+import argparse, json, os, time
 from contextlib import contextmanager
 from pathlib import Path
 import faiss, numpy as np, torch
 from threadpoolctl import threadpool_limits
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hm_recsys.index import benchmark, build_index
 
 class TorchIndex:
@@ -62,7 +61,7 @@ def run(n: int = 105_542, d: int = 64, n_queries: int = 2000, n_single: int = 20
                 results={name: {c: round(float(v), 4) for c, v in row.items()} for name, row in df.iterrows()})
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.retrieval', description=__doc__.splitlines()[0])
     ap.add_argument('--n', type=int, default=105_542); ap.add_argument('--dim', type=int, default=64)
     ap.add_argument('--queries', type=int, default=2000); ap.add_argument('--k', type=int, default=100)
     ap.add_argument('--threads', type=int, default=min(2, os.cpu_count() or 1)); ap.add_argument('--out', default='')

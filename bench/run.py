@@ -1,8 +1,8 @@
 """The benchmark suite: quality, retrieval, serving and scale in reports/bench.json and reports/BENCHMARKS.md.
 
-    .venv/bin/python bench/run.py                          # quality + retrieval + serving; scale from reports/scale.json
-    .venv/bin/python bench/run.py --only quality,serving   # rerun some sections, keep the others from bench.json
-    .venv/bin/python bench/scale.py --preset full --out reports/scale.json && .venv/bin/python bench/run.py --only scale
+    .venv/bin/python -m bench.run                          # quality + retrieval + serving; scale from reports/scale.json
+    .venv/bin/python -m bench.run --only quality,serving   # rerun some sections, keep the others from bench.json
+    .venv/bin/python -m bench.scale --preset full --out reports/scale.json && .venv/bin/python -m bench.run --only scale
 
 quality   every recommender on the synthetic default and the real sample, from the metrics.json that `make all` and
           `make real-sample` wrote (nothing is refit here)
@@ -14,12 +14,13 @@ seeds     bench/seeds.py's results (reports/seeds/*.json): the ranker refit with
 ablations bench/ablation.py's and bench/ranker_ablation.py's results (reports/**/ablation.json, ranker-ablation.json)"""
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
-from ablation import CODE as ABLATION_CODE
-from common import ROOT, machine
-from device import CODE as DEVICE_CODE, RUNS_DIR as DEVICE_RUNS
-from ranker_ablation import CODE as RANKER_ABLATION_CODE
-from scale import CODE as SCALE_CODE
-from seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
+from hm_recsys.evaluation import leaderboard_md
+from .ablation import CODE as ABLATION_CODE
+from .common import ROOT, machine
+from .device import CODE as DEVICE_CODE, RUNS_DIR as DEVICE_RUNS
+from .ranker_ablation import CODE as RANKER_ABLATION_CODE
+from .scale import CODE as SCALE_CODE
+from .seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 
 REPORTS = ROOT/'reports'
 RUNS = {'synthetic default': REPORTS/'metrics.json', 'real sample': REPORTS/'real-sample'/'metrics.json'}
@@ -27,32 +28,23 @@ SECTIONS = ('quality', 'retrieval', 'serving', 'scale', 'device', 'seeds', 'abla
 ABLATIONS = {'two-tower': ('ablation.json', ABLATION_CODE), 'ranker': ('ranker-ablation.json', RANKER_ABLATION_CODE)}   # file name in reports/, module
 
 def quality() -> dict:
-    "The recommenders of each committed metrics.json, best MAP@12 first."
-    out = {}
-    for run, path in RUNS.items():
-        if not path.exists(): out[run] = {'missing': str(path.relative_to(ROOT))}; continue
-        m = json.loads(path.read_text())
-        recs = sorted(m['recommenders'].items(), key=lambda kv: -kv[1]['map@12'])
-        out[run] = {'dataset': m['dataset'], 'cutoff': m['cutoff'], 'test_days': m['test_days'], 'recommenders': {
-            n: {'map@12': r['map@12'], 'ci95': r['ci95']['map@12'], 'recall@12': r['recall@12'], 'ndcg@12': r['ndcg@12'],
-                'recall@100': r.get('recall@100'), 'coverage@12': r.get('coverage@12'), 'fit_seconds': r.get('fit_seconds'),
-                'recommend_seconds': r.get('recommend_seconds'), 'customers': r['customers']} for n, r in recs}}
-    return out
+    "Each committed metrics.json, as `06_leaderboard` wrote it."
+    return {run: json.loads(path.read_text()) if path.exists() else {'missing': str(path.relative_to(ROOT))} for run, path in RUNS.items()}
 
 def retrieval(n: int, queries: int) -> dict:
-    import retrieval as r
+    from . import retrieval as r
     return r.run(n=n, n_queries=queries)
 
 def serving(params: str, seconds: float, clients: int) -> dict:
     "Run bench/load_api.py (it starts the API in a separate process) and read its JSON."
     from hm_recsys.config import load_config
-    from hm_recsys.index import REGISTRY_FILES, registry_dir
+    from hm_recsys.registry import REGISTRY_FILES, registry_dir
     reg = registry_dir(load_config(params))
     if not all((reg/f).exists() for f in REGISTRY_FILES):
         return {'missing': f'the registry {reg.relative_to(ROOT)} (run `make all PARAMS={params}` first)'}
     with tempfile.TemporaryDirectory() as d:
         out = Path(d)/'serving.json'
-        subprocess.run([sys.executable, str(ROOT/'bench'/'load_api.py'), '--params', params, '--clients', str(clients),
+        subprocess.run([sys.executable, '-m', 'bench.load_api', '--params', params, '--clients', str(clients),
                         '--seconds', str(seconds), '--out', str(out)], cwd=ROOT, check=True)
         return {'params': params, **json.loads(out.read_text())}
 
@@ -63,7 +55,7 @@ def scale() -> dict:
         if (REPORTS/f).exists():
             r, now = json.loads((REPORTS/f).read_text()), code_digest(SCALE_CODE)
             return {**r, 'file': f'reports/{f}', 'current': all(s.get('code') == now for s in r['stages'])}
-    return {'missing': 'reports/scale.json (run bench/scale.py --preset full --out reports/scale.json)'}
+    return {'missing': 'reports/scale.json (run python -m bench.scale --preset full --out reports/scale.json)'}
 
 def runs(folder: Path, missing: str, module: str, pattern: str = '*.json', key=lambda f, x: f.stem) -> dict:
     """The JSON runs matching `pattern` in `folder`, by `key(file, run)` (the file name), each `current` when its `code` is
@@ -74,11 +66,11 @@ def runs(folder: Path, missing: str, module: str, pattern: str = '*.json', key=l
 
 def device() -> dict:
     "bench/device.py's runs (reports/device/*.json); they are run where the GPU is, not here."
-    return runs(DEVICE_RUNS, 'reports/device/*.json (run bench/device.py on a machine with a GPU, and on this one)', DEVICE_CODE)
+    return runs(DEVICE_RUNS, 'reports/device/*.json (run python -m bench.device on a machine with a GPU, and on this one)', DEVICE_CODE)
 
 def seed_runs() -> dict:
     "bench/seeds.py's runs (reports/seeds/*.json)."
-    return runs(SEED_RUNS, 'reports/seeds/*.json (run bench/seeds.py after make all and make real-sample)', SEED_CODE)
+    return runs(SEED_RUNS, 'reports/seeds/*.json (run python -m bench.seeds after make all and make real-sample)', SEED_CODE)
 
 def ablations() -> dict:
     "Per kind of `ABLATIONS`: its runs (reports/**/<file name>) by params."
@@ -108,17 +100,21 @@ def markdown(b: dict) -> str:
     parts = ['# Benchmarks', f'> Written by `make bench` (bench/run.py) on {b["updated"]}. Raw figures: `reports/bench.json`.',
              '## Machine', table(['CPU', 'torch CPU kernels', 'cores', 'RAM (GB)', 'GPU', 'OS', 'Python', 'libraries'],
                                 [[m['cpu'], m['torch_cpu'], m['cores'], m['ram_gb'], m['gpu'] or 'none', m['os'], m['python'],
-                                  ', '.join(f'{k} {v}' for k, v in m['versions'].items())]])]
+                                  ', '.join(f'{k} {v}' for k, v in m['versions'].items())]]),
+             'Two runs on one machine give the same figures, and the same fits bit for bit, whatever else the machine runs: seeds '
+             'everywhere, explicit tie-breaks, deterministic LightGBM, MKL\'s thread count fixed rather than sized by the load '
+             '(`04_model`), and the library versions of `constraints.txt`. On another CPU the learned models (the two-tower model, '
+             'the blend, the ranker, the implicit peers) can come out slightly different, because the libraries\' kernels add '
+             'floating-point numbers in another order; the heuristics give the same figures anywhere. Regenerating the reports on '
+             'another machine therefore moves the learned rows a little, and can change the ranker\'s settings where validation '
+             'finds them within the noise of each other.']
     q = b.get('quality')
     if q:
         parts.append('## Quality\n\nEvery recommender of the last `make all` (synthetic default) and `make real-sample` runs, '
                      'from their `metrics.json`; MAP@12 is Kaggle\'s, over the whole catalogue, with a bootstrap 95% interval.')
         for run, r in q.items():
             if 'missing' in r: parts.append(f'### {run}\n\n*{r["missing"]}: not there yet.*'); continue
-            parts.append(f'### {run}: {r["dataset"]}, test from {r["cutoff"]} ({r["test_days"]} days)')
-            parts.append(table(['recommender', 'MAP@12', '95% CI', 'Recall@12', 'NDCG@12', 'Recall@100', 'coverage@12', 'fit s', 'recommend s'],
-                               [[n, x['map@12'], f'{x["ci95"][0]:.4f}-{x["ci95"][1]:.4f}', x['recall@12'], x['ndcg@12'],
-                                 x['recall@100'], x['coverage@12'], x['fit_seconds'], x['recommend_seconds']] for n, x in r['recommenders'].items()]))
+            parts.append(f'### {run}\n\n{leaderboard_md(r)}')
     r = b.get('retrieval')
     if r:
         parts.append(f'## Retrieval\n\nTop-{r["k"]} by inner product over {r["vectors"]:,} unit vectors of dimension {r["dim"]} '
@@ -136,7 +132,7 @@ def markdown(b: dict) -> str:
         ips = [('', ip)] if 'calls' in ip else list(ip.items())   # load_api: {'first_call': ..., 'repeated': ...}
         load = s.get('load_average_before_after')
         parts.append(f'## Serving\n\n`bench/load_api.py` on the registry of params `{s["params"]}` ({s["health"].get("articles", "?")} articles): '
-                     f'the API (`python -m hm_recsys.serving`, as `make serve`) in its own process, {h["clients"]} closed-loop clients over '
+                     f'the API (`python -m hm_recsys.api`, as `make serve`) in its own process, {h["clients"]} closed-loop clients over '
                      f'keep-alive connections for {h["seconds"]} s, 80% known customers with purchases, 15% without, 5% unknown; '
                      'then `recommend` in-process. Targets: HTTP p99 <= 50 ms, in-process p99 <= 5 ms.'
                      + (f' Server CPU per request: {h["server_cpu_ms_per_request"]} ms.' if 'server_cpu_ms_per_request' in h else '')
@@ -150,7 +146,7 @@ def markdown(b: dict) -> str:
         if 'missing' in sc: parts.append(f'## Scale\n\n*{sc["missing"]}: not run yet.*')
         else:
             check = '' if sc['preset'] == 'full' else (f'**Only the `{sc["preset"]}` check so far: the `full` preset (Kaggle size) is run '
-                                                        'with `bench/scale.py --preset full --out reports/scale.json`.** ')
+                                                        'with `python -m bench.scale --preset full --out reports/scale.json`.** ')
             parts.append(f'## Scale\n\n{check}The `{sc["preset"]}` synthetic preset end to end (`bench/scale.py`), each stage in its own '
                          f'process (peak RSS is that process\'s). Two-tower training on the last {sc["params"]["model"]["train_days"]} days; '
                          'the ranker (`rank`) with its default settings (`RANKER_DEFAULTS`): one fit, then the stored lists of every '
@@ -207,12 +203,12 @@ def markdown(b: dict) -> str:
                               lambda p, x: [[p, n, v['kind'], v['validation'], v['validation warm'], v['test'], v['test warm'], v['seconds']]
                                             for n, v in x['variants'].items()], level='###')
     parts.append('## Notes\n\nThe machine may be shared with other jobs: single-query latencies are the most sensitive to that. '
-                 'Rerun one section with `bench/run.py --only SECTION`. *On the current code*: whether a device, seeds, scale or ablation run was made on '
+                 'Rerun one section with `python -m bench.run --only SECTION`. *On the current code*: whether a device, seeds, scale or ablation run was made on '
                  'the package code of now (the module it runs and every module that one imports); "no" marks figures that may be stale.')
     return '\n\n'.join(parts) + '\n'
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.run', description=__doc__.splitlines()[0])
     ap.add_argument('--only', default=','.join(SECTIONS), help='sections to (re)run; others are kept from bench.json')
     ap.add_argument('--serving-params', default='default', help='params whose registry the API serves')
     ap.add_argument('--seconds', type=float, default=30); ap.add_argument('--clients', type=int, default=32)

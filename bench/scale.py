@@ -10,13 +10,13 @@ Stages, each in its own process so that its peak RSS is its own (`os.wait4`), re
   rank      the LightGBM ranker with its default settings (`ranker.Ranker`): fit on the windows before the cutoff,
             MAP@12 of the test week, then its lists for every customer stored in the registry (`ranked_lists`, `save_ranked`)
 The run's data goes to data/scale-<preset>/ (removed first, so that nothing is cached), its params file too.
-    .venv/bin/python bench/scale.py --preset tiny                       # seconds: the check
-    .venv/bin/python bench/scale.py --preset full --out reports/scale.json   # Kaggle size: the benchmark
+    .venv/bin/python -m bench.scale --preset tiny                       # seconds: the check
+    .venv/bin/python -m bench.scale --preset full --out reports/scale.json   # Kaggle size: the benchmark
 Targets (2 cores, 24 GB): the whole run <= 90 min, peak RSS <= 16 GB. `--profile` writes a cProfile file per stage."""
 import argparse, json, os, shutil, subprocess, sys, time
 from pathlib import Path
 import yaml
-from common import ROOT, machine
+from .common import ROOT, machine
 
 STAGES = ('generate', 'etl', 'features', 'train', 'index', 'score', 'rank')
 TARGETS = {'total_minutes': 90, 'peak_rss_gb': 16}
@@ -61,7 +61,8 @@ def stage(name: str, params: Path) -> dict:
         return {'train_days': p['train_days'], **{k: v for k, v in info.items() if k != 'val_recall100'},
                 'val_recall100': [round(r, 4) for r in info.get('val_recall100', [])]}
     if name == 'index':
-        from hm_recsys.index import TwoTowerRecommender, save_registry
+        from hm_recsys.index import TwoTowerRecommender
+        from hm_recsys.registry import save_registry
         s = torch.load(work/'scale_model.pt', weights_only=False)
         model = TwoTower(s['state']['art_codes'], s['state']['cust_codes'], **s['spec']); model.load_state_dict(s['state'])
         model = with_meta(model.eval(), s['spec'], s['params'], s['cutoff'])
@@ -70,7 +71,7 @@ def stage(name: str, params: Path) -> dict:
         return {'index_vectors': int(rec.index.ntotal), 'registry_mb': round(sum(f.stat().st_size for f in path.iterdir()) / 2**20, 1)}
     if name == 'score':
         from hm_recsys.evaluation import customer_metrics, window_truth
-        from hm_recsys.index import load_registry, registry_dir
+        from hm_recsys.registry import load_registry, registry_dir
         from hm_recsys.model import customer_embeddings
         reg = load_registry(registry_dir(cfg)); hist = reg.history()
         n, batch, t0 = len(tables.customers), 65536, time.perf_counter()
@@ -104,7 +105,7 @@ def run_stage(name: str, params: Path, profile: bool) -> dict:
     from hm_recsys.config import code_digest
     facts = params.parent/f'stage_{name}.json'; facts.unlink(missing_ok=True)
     prof = ['-m', 'cProfile', '-o', str(params.parent/f'{name}.prof')] if profile else []
-    cmd = [sys.executable, *prof, __file__, '--stage', name, '--params', str(params), '--facts', str(facts)]
+    cmd = [sys.executable, *prof, '-m', 'bench.scale', '--stage', name, '--params', str(params), '--facts', str(facts)]
     t0 = time.perf_counter(); child = subprocess.Popen(cmd, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0); child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
@@ -115,7 +116,7 @@ def run_stage(name: str, params: Path, profile: bool) -> dict:
     return out
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.scale', description=__doc__.splitlines()[0])
     ap.add_argument('--preset', default='tiny', help='tiny (seconds), small, or full (Kaggle size)')
     ap.add_argument('--stages', default=','.join(STAGES), help='comma-separated subset (keeps the data of earlier stages, and with --out their results)')
     ap.add_argument('--model', default='{}', help='JSON overrides of the model block, e.g. \'{"max_epochs": 2}\'')

@@ -5,14 +5,14 @@ seeds 1..N in place of the run's own, and scores each on the test window. The se
 LightGBM's feature subsets (and the two-tower source's fit, where 05c chose that source); the other candidates and the
 heuristics do not depend on it. The heuristics and the committed
 ranker come from the run's metrics.json (`make all` or `make real-sample` first). The fits go to a temporary folder, so
-the run's fit cache stays as it is. Writes JSON in reports/seeds/, where `bench/run.py --only seeds` reads every run
+the run's fit cache stays as it is. Writes JSON in reports/seeds/, where `python -m bench.run --only seeds` reads every run
 (and `make readme` the README's paragraph on seeds).
-    .venv/bin/python bench/seeds.py real-sample --seeds 8    # reports/seeds/real-sample.json, about 2 minutes
-    .venv/bin/python bench/seeds.py default --seeds 8        # reports/seeds/default.json, about 25 minutes (the two-tower source refit per seed)"""
+    .venv/bin/python -m bench.seeds real-sample --seeds 8    # reports/seeds/real-sample.json, about 2 minutes
+    .venv/bin/python -m bench.seeds default --seeds 8        # reports/seeds/default.json, about 25 minutes (the two-tower source refit per seed)"""
 import argparse, json, tempfile, time
 from dataclasses import replace
 from pathlib import Path
-from common import ROOT, machine
+from .common import ROOT, machine
 
 RUNS_DIR = ROOT/'reports'/'seeds'   # one JSON per run
 CODE = 'ranker'   # the module whose code (with what it imports) a run depends on: bench/run.py flags runs made on other code
@@ -28,7 +28,7 @@ def main(params: str, seeds: int, out: Path, metrics: Path | None = None):
     cfg = load_config(params); metrics = Path(metrics or cfg.reports_path/'metrics.json')
     if not metrics.exists(): raise FileNotFoundError(f'No {metrics}: run `make all PARAMS=...` for {params} first.')
     committed = json.loads(metrics.read_text())['recommenders']
-    if missing := [n for n in ('ranker', *VERSUS) if n not in committed]: raise ValueError(f'{metrics} has no {missing}: rerun 06_evaluation.')
+    if missing := [n for n in ('ranker', *VERSUS) if n not in committed]: raise ValueError(f'{metrics} has no {missing}: rerun 06_leaderboard.')
     tables, settings, t0 = load_processed(cfg), chosen_settings(cfg), time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         score = lambda seed: evaluate({'ranker': Ranker(replace(cfg, root=Path(tmp), seed=seed), **settings)}, tables, k_candidates=None,
@@ -46,6 +46,6 @@ def main(params: str, seeds: int, out: Path, metrics: Path | None = None):
     return result
 
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog='python -m bench.seeds', description=__doc__.splitlines()[0])
     ap.add_argument('params'); ap.add_argument('--seeds', type=int, default=8); ap.add_argument('--out', type=Path)
     a = ap.parse_args(); main(a.params, a.seeds, a.out or RUNS_DIR/f'{Path(a.params).stem}.json')

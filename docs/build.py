@@ -7,7 +7,8 @@
 
 The fallback needs no Quarto: each notebook goes through nbdev's processors (directives handled, exported code
 replaced by its `show_doc`, hidden cells dropped), preferring the executed copy in `reports/` so pages show outputs
-and figures, then nbconvert's HTML exporter; one API page per module from the exported docstrings (`show_doc`);
+and figures (less papermill's injected-parameters cell, on both sites), then nbconvert's HTML exporter; one API page
+per module from the exported docstrings (`show_doc`; a constant by its name and type, its value only when short);
 the figures in `reports/` copied into a gallery; `nbs/*.md` (scaling.md, which nbdev-docs renders too) and
 `reports/BENCHMARKS.md` as pages; one sidebar linking everything on every page.
 
@@ -55,6 +56,17 @@ def strip_directives(src: str) -> str:
     while lines and _re_dir.match(lines[0]): lines.pop(0)
     return '\n'.join(lines)
 
+INJECTED = 'injected-parameters'   # papermill's tag on the cell it adds: the run's parameters, an absolute path among them
+
+def injected(cell) -> bool:
+    "Whether `cell` is papermill's injected-parameters cell, which no page shows (it holds the running machine's paths)."
+    return INJECTED in ((cell.get('metadata') or {}).get('tags') or [])
+
+def drop_injected(nb):
+    "`nb` without papermill's injected-parameters cell (in place), for both sites: the fallback's pages and Quarto's notebooks."
+    nb['cells'] = [c for c in nb['cells'] if not injected(c)]
+    return nb
+
 def run_notebook(path: Path):
     "The notebook at `path` executed in-process (execnb, cwd nbs/), for pages with no executed copy in reports/."
     from fastcore.nbio import read_nb
@@ -89,7 +101,7 @@ def to_nbformat(nb) -> nbformat.NotebookNode:
     "A processed nbdev notebook as an nbformat notebook for nbconvert: directives applied (echo, output, include)."
     cells = []
     for c in nb.cells:
-        if 'source' not in c: continue
+        if 'source' not in c or injected(c): continue
         d, src = cell_directives(c), strip_directives(c.source)
         if d.get('include') == 'false' or (c.cell_type == 'code' and not src.strip() and not c.get('outputs')): continue
         if c.cell_type == 'markdown': cells.append(nbformat.v4.new_markdown_cell(src, **({'attachments': c.attachments} if c.get('attachments') else {}))); continue
@@ -128,8 +140,7 @@ def api_markdown(module: str, notebook: str, link: bool = True) -> str:
              f'Source notebook: {f"[{notebook}]({notebook}.html)" if link else f"`nbs/{notebook}.ipynb`"}. Every name below is exported from it.']
     for name in getattr(mod, '__all__', []):
         obj = getattr(mod, name, None)
-        if not (inspect.isfunction(obj) or inspect.isclass(obj)):
-            parts.append(f'### {name}\n\n`{name} = {_short(repr(obj))}`'); continue
+        if not documented(obj): parts.append(constant_markdown(name, obj)); continue
         parts.append(_doc_md(obj, name))
         if inspect.isclass(obj):
             for m, f in vars(obj).items():
@@ -137,7 +148,35 @@ def api_markdown(module: str, notebook: str, link: bool = True) -> str:
                 if not m.startswith('_') and inspect.isfunction(f) and f.__doc__: parts.append(_doc_md(f, f'{name}.{m}'))
     return '\n\n'.join(parts)
 
-def _short(s: str, n: int = 160) -> str: return s if len(s) <= n else s[:n] + ' ...'
+def documented(obj) -> bool:
+    "Whether `show_doc` documents `obj`: a class, or a function, wrapped ones too (`functools.lru_cache`)."
+    if inspect.isclass(obj) or inspect.isfunction(obj): return True
+    try: return callable(obj) and inspect.isfunction(inspect.unwrap(obj))
+    except ValueError: return False   # a cycle of __wrapped__
+
+SHORT = 80   # the longest `NAME = value` the reference shows
+_SCALARS = (bool, int, float, str, type(None))
+
+def _literal(v, nested: bool = False) -> bool:
+    "A number, a one-line string, None, or (not nested) a tuple or list of those."
+    if type(v) in _SCALARS: return not (type(v) is str and '\n' in v)
+    return not nested and type(v) in (tuple, list) and all(_literal(x, True) for x in v)
+
+def type_name(v) -> str:
+    "The name of `v`'s type: `dict`, `pandas.Timestamp` (its package's name for it when it has one), else module.qualname."
+    t = type(v); mod, qual = t.__module__, t.__qualname__
+    if mod == 'builtins': return qual
+    top = mod.split('.')[0]
+    return f'{top}.{qual}' if getattr(sys.modules.get(top), qual, None) is t else f'{mod}.{qual}'
+
+def constant_markdown(name: str, value) -> str:
+    """A module constant in the reference: `NAME = value` for a short simple literal (number, one-line string, short
+    tuple or list of those), else only its name and type (and size): no long values, no reprs with memory addresses."""
+    if _literal(value) and len(shown := f'{name} = {value!r}') <= SHORT and '`' not in shown:
+        return f'### {name}\n\n`{shown}`'
+    sized = isinstance(value, (str, tuple, list, dict, set, frozenset))
+    size = f' ({len(value):,} {"characters" if isinstance(value, str) else "items"})' if sized else ''
+    return f'### {name}\n\n`{name}`: `{type_name(value)}`{size}'
 
 # ---------------------------------------------------------------- HTML
 GALLERY_CSS = '.hm-gallery img{max-width:100%;border:1px solid #ddd}\n'   # the figures page, on both sites
@@ -203,10 +242,11 @@ def site_paths(md: str) -> str:
 
 def site_notebook(name: str, root: Path = ROOT, run: tuple = ('index',)):
     """The notebook `name` as the site shows it, and its path: the executed copy (`executed_path`; one in `run` with none
-    executed here), its Markdown image paths into reports/ as the site holds them (`site_paths`)."""
+    executed here) without papermill's injected-parameters cell (`drop_injected`), its Markdown image paths into
+    reports/ as the site holds them (`site_paths`)."""
     from fastcore.nbio import read_nb
     path = executed_path(name, root)
-    nb = run_notebook(path) if name in run and path.parent.name == 'nbs' else read_nb(path)
+    nb = drop_injected(run_notebook(path) if name in run and path.parent.name == 'nbs' else read_nb(path))
     for c in nb.cells:
         if c.cell_type == 'markdown': c.source = site_paths(c.source)
     return path, nb

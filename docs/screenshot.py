@@ -18,7 +18,7 @@ VIEWPORT = {'width': 1280, 'height': 900}
 def served(app):
     "Serve the ASGI `app` with uvicorn on 127.0.0.1 in a thread; yield its URL."
     import uvicorn
-    from hm_recsys.serving import free_port
+    from hm_recsys.api import free_port
     srv = uvicorn.Server(uvicorn.Config(app, host='127.0.0.1', port=free_port(), log_level='warning'))
     t = threading.Thread(target=srv.run, daemon=True); t.start()
     for _ in range(400):
@@ -53,8 +53,9 @@ def shoot(url: str, out: Path, show=None, viewport: dict = VIEWPORT, full_page: 
 def demo(params: str, out: Path, registry: Path | None = None) -> Path:
     "The app on the registry of `params` (or the folder `registry`) with its first example customer, as a PNG at `out`."
     from hm_recsys.config import load_config
-    from hm_recsys.index import registry_dir
-    from hm_recsys.serving import HMRecommender, create_app
+    from hm_recsys.registry import registry_dir
+    from hm_recsys.api import create_app
+    from hm_recsys.serving import HMRecommender
     reg = Path(registry or registry_dir(load_config(params)))
     with served(create_app(HMRecommender.load(reg))) as url: return shoot(url + '/', out, show_example)
 

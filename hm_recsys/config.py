@@ -8,14 +8,15 @@ Docs: https://hm-recsys.github.io/hm-recsys/config.html.md"""
 from __future__ import annotations
 import hashlib, json, os, re, shutil, uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
+from difflib import get_close_matches
 from pathlib import Path
 import yaml
 import hm_recsys
 
 # %% auto #0
-__all__ = ['SOURCES', 'project_root', 'Config', 'load_config', 'atomic_path', 'write_json', 'write_parquet', 'imported_modules',
-           'code_files', 'code_digest']
+__all__ = ['SOURCES', 'SECTIONS', 'project_root', 'Config', 'load_config', 'atomic_path', 'write_json', 'write_parquet',
+           'imported_modules', 'code_files', 'code_digest']
 
 # %% ../nbs/00_config.ipynb #c004
 def project_root(start: Path | str | None = None) -> Path:
@@ -26,6 +27,7 @@ def project_root(start: Path | str | None = None) -> Path:
 
 # %% ../nbs/00_config.ipynb #c006
 SOURCES = ('synthetic', 'files')
+SECTIONS = ('synthetic', 'model', 'blend', 'candidates', 'ranker', 'evaluation')  # a params file's nested blocks, by stage
 
 @dataclass(frozen=True)
 class Config:
@@ -40,7 +42,7 @@ class Config:
     cutoff: str = ''             # first test day (YYYY-MM-DD); '' means the last day - test_days + 1
     pop_days: int = 7            # window of the popularity baselines, in days before a cutoff
     reports_dir: str = 'reports' # executed notebooks, figures and metrics, relative to the project root
-    sections: dict = field(default_factory=dict)  # nested settings by stage, e.g. `model:` and `eval:`
+    sections: dict = field(default_factory=dict)  # nested settings by stage (SECTIONS), e.g. `model:` and `ranker:`
     root: Path = field(default_factory=project_root)
 
     def section(self, name: str) -> dict:
@@ -88,6 +90,9 @@ def load_config(params: str | Path = 'tiny', **overrides) -> Config:
     sections = {k: v for k, v in raw.items() if k not in known and isinstance(v, dict)}
     unknown = set(raw) - set(kw) - set(sections)
     if unknown: raise ValueError(f"{path}: unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}.")
+    if odd := [k for k in sections if k not in SECTIONS]:   # a misspelt block would be silently ignored
+        named = [repr(k) + ''.join(f" (did you mean {m!r}?)" for m in get_close_matches(k, SECTIONS, n=1)) for k in odd]
+        raise ValueError(f"{path}: unknown section(s) {', '.join(named)}; the known sections are {', '.join(SECTIONS)}.")
     kw.update({k: v for k, v in overrides.items() if v not in (None, '')})
     if kw.get('source', 'synthetic') == 'files' and not kw.get('data_dir'): kw['data_dir'] = os.environ.get('HM_DATA_DIR', '')
     if 'dataset' not in kw: raise ValueError(f"{path}: `dataset` (the run's name) is required.")

@@ -45,11 +45,10 @@ class DataError(ValueError):
     "Raw data that cannot be used as it is: the message says which file, column and row, and what to do."
 
 def find_files(raw_dir: str | Path) -> dict[str, Path]:
-    "The path of each Kaggle file in `raw_dir` (`.csv`, `.csv.gz` or `.parquet`, first found in that order)."
+    "The path of each Kaggle file in `raw_dir`: its one version, `.csv`, `.csv.gz` or `.parquet`."
     raw_dir = Path(raw_dir)
-    found = {k: next((raw_dir/f'{stem}{s}' for s in SUFFIXES if (raw_dir/f'{stem}{s}').is_file()), None)
-             for k, stem in FILES.items()}
-    missing = [f'{FILES[k]}.csv' for k, p in found.items() if p is None]
+    found = {k: [raw_dir/f'{stem}{s}' for s in SUFFIXES if (raw_dir/f'{stem}{s}').is_file()] for k, stem in FILES.items()}
+    missing = [f'{FILES[k]}.csv' for k, ps in found.items() if not ps]
     if missing:
         held = sorted(p.name for p in raw_dir.iterdir()) if raw_dir.is_dir() else None
         raise DataError(
@@ -58,7 +57,10 @@ def find_files(raw_dir: str | Path) -> dict[str, Path]:
             "Kaggle files articles.csv, customers.csv and transactions_train.csv. Run on the real data with "
             "`make all DATA=/path/to/kaggle` or set HM_DATA_DIR=/path/to/kaggle (params with source: files); "
             "synthetic params generate their files with hm_recsys.synthetic.ensure_synthetic(cfg).")
-    return found
+    if twice := [', '.join(p.name for p in ps[:-1]) + f' and {ps[-1].name}' for ps in found.values() if len(ps) > 1]:
+        raise DataError(f"{raw_dir}: several versions of one file: {'; '.join(twice)}. Keep one of them (delete or move "
+                        "the others out of the folder): the loader reads one file per table, and cannot tell which is current.")
+    return {k: ps[0] for k, ps in found.items()}
 
 # %% ../nbs/00_data.ipynb #c013
 def _example(path: Path, i: int) -> str:
@@ -85,10 +87,51 @@ def _check_nulls(t: pa.Table, path: Path, cols):
                     "Every row needs one: fill it or remove the row.")
 
 # %% ../nbs/00_data.ipynb #c015
+_KINDS = {b'PAR1': 'a Parquet file', b'\x1f\x8b': 'gzip-compressed', b'PK\x03\x04': 'a zip archive (or an Excel workbook)',
+          b'\xff\xfe': 'UTF-16 text', b'\xfe\xff': 'UTF-16 text'}   # what a file starting with these bytes is
+
+def _bad_utf8_line(path: Path) -> tuple[int, bytes] | None:
+    "Where a (gzipped) file is first not UTF-8: the number of that line (the header is 1), and the bytes around."
+    n = 0
+    with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as f:
+        while chunk := f.read(1 << 20) + f.readline():   # whole lines: no character is cut in two
+            try: chunk.decode('utf-8')
+            except UnicodeDecodeError as e:
+                start = max(chunk.rfind(b'\n', 0, e.start) + 1, e.start - 40)
+                return n + chunk.count(b'\n', 0, e.start) + 1, chunk[start:e.start + 40].split(b'\n')[0]
+            n += chunk.count(b'\n')
+
+def _not_text(path: Path) -> DataError:
+    "The error of a .csv or .csv.gz file whose content is not UTF-8 text: what it looks like, and the fix."
+    stem = path.name.split('.')[0]
+    with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as f: head = f.read(64)
+    what = next((k for magic, k in _KINDS.items() if head.startswith(magic)), None)
+    if what is None and b'\0' in head: what = 'UTF-16 text' if not any(head[::2]) or not any(head[1::2]) else 'binary data'
+    fix = f"Save it as UTF-8 CSV (in Excel: 'CSV UTF-8 (comma delimited)'), or give the table as {stem}.parquet instead."
+    if path.suffix == '.csv' and what in ('a Parquet file', 'gzip-compressed'):
+        fix = f"Name it {stem}{'.parquet' if what == 'a Parquet file' else '.csv.gz'}: the loader reads that too."
+    if what is None:
+        bad = _bad_utf8_line(path)
+        what = (f"line {bad[0]} holds bytes that are not UTF-8 (Latin-1 or Windows-1252 text?), in {bad[1]!r}" if bad
+                else "it holds bytes that are not UTF-8")
+    return DataError(f"{path}: not UTF-8 CSV text: {what}. {fix}")
+
 def _columns(path: Path) -> list[str]:
-    if path.suffix == '.parquet': return pq.read_schema(path).names
-    with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8-sig') as f:
-        return [c.strip().strip('"') for c in f.readline().rstrip('\r\n').split(',')]
+    "The header of a data file; a DataError when the file is not what its name says."
+    stem = path.name.split('.')[0]
+    if path.suffix == '.parquet':
+        try: return pq.read_schema(path).names
+        except pa.ArrowInvalid as e:
+            raise DataError(f"{path}: not a Parquet file ({e}). Name it after its content ({stem}.csv for CSV text), "
+                            "or write it again as Parquet.") from None
+    try:
+        with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8-sig') as f: header = f.readline()
+    except gzip.BadGzipFile:
+        raise DataError(f"{path}: not gzip-compressed, though its name ends .gz. Name it after its content "
+                        f"({stem}.csv for CSV text, {stem}.parquet for Parquet), or compress it with gzip.") from None
+    except UnicodeDecodeError: raise _not_text(path) from None
+    if '\0' in header: raise _not_text(path)   # UTF-16 without its byte-order mark, or binary data
+    return [c.strip().strip('"') for c in header.rstrip('\r\n').split(',')]
 
 def _cast(col: pa.ChunkedArray, typ: pa.DataType) -> pa.ChunkedArray:
     "A Parquet column as the type a CSV column is read as."
@@ -100,11 +143,15 @@ def _cast(col: pa.ChunkedArray, typ: pa.DataType) -> pa.ChunkedArray:
 
 def _find_bad_value(path: Path, cols: list[str], error: str):
     "Raise a DataError quoting the CSV row of a value pyarrow could not convert, when its error names one."
+    if 'invalid UTF8' in error: raise _not_text(path) from None   # past the block _columns decoded
     m = re.search(r"column #(\d+): CSV conversion error to (.+): invalid value '(.*)'", error)
     if not m: return
     col = cols[int(m[1])]
-    text = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(include_columns=[col], column_types={col: pa.string()}),
-                          parse_options=pacsv.ParseOptions(newlines_in_values=True))[col]
+    try: text = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(include_columns=[col], column_types={col: pa.string()}),
+                               parse_options=pacsv.ParseOptions(newlines_in_values=True))[col]
+    except pa.ArrowInvalid as e:   # the value itself is not UTF-8
+        if 'invalid UTF8' in str(e): raise _not_text(path) from None
+        return
     i = _first(pc.fill_null(pc.equal(text, m[3]), False).to_numpy(zero_copy_only=False))
     if i is not None: _fail(path, col, f"{m[3]!r} is not a valid {m[2]}", i, "Correct the value or remove the row.")
 

@@ -1,4 +1,4 @@
-"""Article embeddings in FAISS, the `two_tower` and `blend` recommenders, and a versioned registry of everything serving needs.
+"""Article embeddings in FAISS, the `two_tower` recommender, and a versioned registry of everything serving needs.
 
 Docs: https://hm-recsys.github.io/hm-recsys/index.html.md"""
 
@@ -6,22 +6,16 @@ Docs: https://hm-recsys.github.io/hm-recsys/index.html.md"""
 
 # %% ../nbs/05_index.ipynb #c002
 from __future__ import annotations
-import json, subprocess, time
-from dataclasses import dataclass
+import time
 from pathlib import Path
-import faiss, numpy as np, pandas as pd, torch
-from scipy import sparse
-from .config import Config, atomic_path, write_json
-from .evaluation import Recommender, first_occurrence
-from .etl import days_before, history
-from .features import popularity, popularity_tables, rank_in_group, top_articles
-from .model import (History, TwoTower, article_embeddings, customer_embeddings, fit_or_load, model_params,
-                             with_meta)
+import faiss, numpy as np, pandas as pd
+from .evaluation import Recommender
+from .etl import history
+from .features import popularity
+from .model import History, article_embeddings, customer_embeddings, fit_or_load
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'REGISTRY_ARTICLE_COLS', 'REGISTRY_FILES', 'RANKED_FILE', 'build_index', 'brute_force_topk',
-           'same_topk', 'benchmark', 'tower_search', 'TwoTowerRecommender', 'repurchase_scores', 'BlendRecommender',
-           'git_commit', 'data_fingerprint', 'registry_dir', 'save_registry', 'Registry', 'load_registry']
+__all__ = ['build_index', 'brute_force_topk', 'same_topk', 'benchmark', 'tower_search', 'TwoTowerRecommender']
 
 # %% ../nbs/05_index.ipynb #c007
 def build_index(emb: np.ndarray, kind: str = 'flat', nlist: int | None = None, nprobe: int = 32, m: int = 32,
@@ -107,138 +101,3 @@ class TwoTowerRecommender(Recommender):
         "The `k` best article_idx for customer vectors `u` (from `embed`)."
         return tower_search(self.index, u, k)[1].astype('int32')
     def recommend(self, customer_idx, k=12) -> np.ndarray: return self.top(self.embed(customer_idx), k)
-
-# %% ../nbs/05_index.ipynb #c015
-def repurchase_scores(tx: pd.DataFrame, cutoff, n_customers: int, n_articles: int, half_life: float) -> sparse.csr_matrix:
-    "(customers x articles) units bought before `cutoff`, each weighted 2^(-days before cutoff / half_life)."
-    h = history(tx, cutoff)
-    w = h.quantity.to_numpy('float64') * np.exp2(-days_before(h.t_dat, cutoff) / half_life)
-    m = sparse.csr_matrix((w, (h.customer_idx.to_numpy(), h.article_idx.to_numpy())), shape=(n_customers, n_articles))
-    m.sum_duplicates(); return m
-
-def _row_top(m: sparse.csr_matrix, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    "Per row of `m[rows]`, the `k` largest entries as (columns, values), -1 / 0 padded, ties by column."
-    sub = m[rows].tocoo(); o = np.lexsort((sub.col, -sub.data, sub.row))
-    r, c, v = sub.row[o], sub.col[o], sub.data[o]
-    rank = rank_in_group(r); keep = rank < k
-    cols, vals = np.full((len(rows), k), -1, 'int64'), np.zeros((len(rows), k))
-    cols[r[keep], rank[keep]] = c[keep]; vals[r[keep], rank[keep]] = v[keep]
-    return cols, vals
-
-class BlendRecommender(Recommender):
-    "Repurchase + two-tower + decayed popularity candidates ranked by `bonus * bought + rep + blend_tt * cos + blend_pop * pop`."
-    name = 'blend'
-    def __init__(self, p: dict, pop_days: int, seed: int = 42, two_tower: TwoTowerRecommender | None = None):
-        self.p, self.pop_days, self.seed, self.tt = p, pop_days, seed, two_tower
-
-    def fit(self, tables, cutoff) -> BlendRecommender:
-        cutoff, n = pd.Timestamp(cutoff), len(tables.articles)
-        self.tt = self.tt or TwoTowerRecommender(self.p, self.seed, pop_days=self.pop_days)
-        if getattr(self.tt, 'cutoff', None) != cutoff: self.tt.fit(tables, cutoff)  # reuse a two_tower fit for this cutoff
-        pop = popularity(tables.transactions, cutoff, self.pop_days, decay=True)
-        self.pop = np.zeros(n); self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
-        self.pop_top = top_articles(pop, self.p['blend_candidates'])
-        self.rep = repurchase_scores(tables.transactions, cutoff, len(tables.customers), n, self.p['blend_rep_half_life'])
-        return self
-
-    def scored_candidates(self, customer_idx) -> tuple[np.ndarray, np.ndarray]:
-        "(candidates, scores) per customer, -1 / -inf for padding and repeats."
-        c, kc, q = np.asarray(customer_idx), self.p['blend_candidates'], self.p
-        u = self.tt.embed(c)
-        rep_a, rep_s = _row_top(self.rep, c, kc)
-        tt_a = self.tt.top(u, min(kc, len(self.pop)))
-        cand = np.concatenate([rep_a, tt_a, np.broadcast_to(self.pop_top, (len(c), len(self.pop_top)))], 1).astype('int64')
-        rep = np.concatenate([rep_s + q['blend_rep_bonus'] * (rep_a >= 0), np.zeros((len(c), cand.shape[1] - kc))], 1)
-        cos, pop = np.einsum('nd,nkd->nk', u, self.tt.emb[cand.clip(0)]), self.pop[cand.clip(0)]
-        warm = (rep_a >= 0).any(1, keepdims=True)
-        s = rep + np.where(warm, q['blend_tt'] * cos + q['blend_pop'] * pop, pop)
-        return cand, np.where((cand >= 0) & first_occurrence(cand), s, -np.inf)
-
-    def recommend(self, customer_idx, k=12) -> np.ndarray:
-        cand, s = self.scored_candidates(customer_idx)
-        o = np.argsort(-s, axis=1, kind='stable')[:, :k]
-        return np.where(np.isfinite(np.take_along_axis(s, o, 1)), np.take_along_axis(cand, o, 1), -1).astype('int32')
-
-# %% ../nbs/05_index.ipynb #c020
-FORMAT_VERSION = 4  # 2: catalogue fields, last prices, purchase counts; 3: product codes; 4: the recommender's own index
-REGISTRY_ARTICLE_COLS = ('article_idx', 'article_id', 'product_code', 'name', 'product_type', 'colour', 'price')
-REGISTRY_FILES = ('metadata.json', 'weights.pt', 'articles.faiss', 'articles.parquet', 'customers.parquet',
-                  'purchases.parquet', 'pop_decayed.parquet', 'pop_age.parquet')
-RANKED_FILE = 'ranked.parquet'  # optional: the ranker's lists (`05c_ranker.save_ranked`)
-
-def git_commit(root: Path) -> str:
-    "The commit checked out in `root` ('unknown' outside git); '+dirty' when tracked files outside `reports/` (the runs' own outputs) changed."
-    try:
-        run = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        return run('rev-parse', 'HEAD') + ('+dirty' if run('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)reports') else '')
-    except (OSError, subprocess.CalledProcessError): return 'unknown'
-
-def data_fingerprint(cfg: Config) -> str:
-    "`hm_recsys.data.fingerprint` of the raw files ('unknown' when they are absent)."
-    from hm_recsys.data import fingerprint
-    try: return fingerprint(cfg.raw_dir)
-    except (OSError, ValueError): return 'unknown'
-
-def registry_dir(cfg: Config) -> Path:
-    "Where the registry of `cfg` lives."
-    return cfg.artifacts_dir/'registry'
-
-def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict | None = None, path: Path | None = None) -> Path:
-    "Write the fitted `rec` and its serving snapshots to `path` (default `registry_dir(cfg)`), atomically."
-    path, model, cutoff = Path(path or registry_dir(cfg)), rec.model, rec.cutoff
-    h = history(tables.transactions, cutoff)
-    last = h.sort_values(['customer_idx', 't_dat', 'article_idx']).groupby('customer_idx').tail(max(model.params['history_len'], 50))
-    pop = popularity_tables(tables.customers, tables.transactions, cutoff, cfg.pop_days)
-    n, m = len(tables.articles), len(tables.customers)
-    arts = tables.articles.assign(price=h.groupby('article_idx').price.last().reindex(range(n)).to_numpy())  # rows in day order
-    arts = arts.rename(columns={'prod_name': 'name', 'product_type_name': 'product_type', 'colour_group_name': 'colour'})
-    customers = tables.customers.assign(purchases=np.bincount(h.customer_idx, weights=h.quantity, minlength=m).astype('int64'),
-                                        last_purchase=h.groupby('customer_idx').t_dat.max().reindex(range(m)).to_numpy())
-    meta = dict(format_version=FORMAT_VERSION, created=pd.Timestamp.now(tz='UTC').isoformat(), dataset=cfg.dataset,
-                data_fingerprint=data_fingerprint(cfg), git_commit=git_commit(cfg.root), cutoff=str(cutoff.date()),
-                model_cutoff=model.cutoff, spec=model.spec, params=model.params, seed=rec.seed, pop_days=cfg.pop_days,
-                fit=rec.info, metrics=metrics or {})
-    with atomic_path(path) as tmp:
-        tmp.mkdir()
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp/'weights.pt')
-        faiss.write_index(rec.index, str(tmp/'articles.faiss'))  # the recommender's own: vectors and popularity coordinate
-        arts[list(REGISTRY_ARTICLE_COLS)].to_parquet(tmp/'articles.parquet', index=False)
-        customers.to_parquet(tmp/'customers.parquet', index=False)
-        last[['customer_idx', 't_dat', 'article_idx', 'quantity']].to_parquet(tmp/'purchases.parquet', index=False)
-        pop['decayed'].to_parquet(tmp/'pop_decayed.parquet', index=False); pop['age'].to_parquet(tmp/'pop_age.parquet', index=False)
-        write_json(meta, tmp/'metadata.json')
-    return path
-
-@dataclass
-class Registry:
-    "A loaded registry: the model, the index, id maps, serving snapshots and metadata."
-    model: TwoTower; index: faiss.Index; articles: pd.DataFrame; customers: pd.DataFrame
-    purchases: pd.DataFrame; pop_decayed: pd.DataFrame; pop_age: pd.DataFrame; metadata: dict
-    ranked: pd.DataFrame | None = None   # the ranker's lists, when `05c_ranker` stored them
-
-    def history(self) -> History: return History.from_tx(self.purchases)
-    def search(self, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        "(scores, article_idx) of the `k` best articles for customer vectors `u`, as `TwoTowerRecommender` ranks them."
-        return tower_search(self.index, u, k)
-    def vectors(self) -> np.ndarray:
-        "(n_articles, dim) the towers' article vectors, read back from the index."
-        return self.index.reconstruct_n(0, self.index.ntotal)[:, :self.metadata['spec']['dim']]
-
-def load_registry(path: Path | str) -> Registry:
-    "Read a registry written by `save_registry`; a missing file or another format version fails with what to do."
-    path = Path(path); fix = "`make all` writes it afresh, with the PARAMS= or DATA= of its run (05_index saves it, with save_registry)."
-    missing = [f for f in REGISTRY_FILES if not (path/f).exists()]
-    if len(missing) == len(REGISTRY_FILES): raise FileNotFoundError(f"No registry in {path}. {fix}")
-    if missing: raise FileNotFoundError(f"Registry {path} is incomplete: {', '.join(missing)} missing. {fix}")
-    meta = json.loads((path/'metadata.json').read_text())
-    if meta.get('format_version') != FORMAT_VERSION:
-        raise ValueError(f"Registry {path}/metadata.json has format_version {meta.get('format_version')!r}; this code "
-                         f"reads format_version {FORMAT_VERSION}. {fix}")
-    state = torch.load(path/'weights.pt', weights_only=True, map_location='cpu')
-    model = TwoTower(state['art_codes'], state['cust_codes'], **meta['spec'])
-    model.load_state_dict(state); model.eval()
-    read = lambda f: pd.read_parquet(path/f)
-    return Registry(with_meta(model, meta['spec'], meta['params'], meta['model_cutoff']), faiss.read_index(str(path/'articles.faiss')),
-                    read('articles.parquet'), read('customers.parquet'), read('purchases.parquet'),
-                    read('pop_decayed.parquet'), read('pop_age.parquet'), meta,
-                    read(RANKED_FILE) if 'ranker' in meta and (path/RANKED_FILE).exists() else None)

@@ -36,8 +36,7 @@ DEFAULTS = dict(
     epochs=0,                                  # > 0: skip the tuning, train this many epochs
     retrain=True,                              # refit on every row before the cutoff with the tuned epochs
     progress=True,                             # a progress bar per epoch
-    pop_weight=0.,                             # `two_tower` popularity bias (see `05_index`)
-    blend_candidates=100, blend_rep_bonus=0., blend_tt=1., blend_pop=0.5, blend_rep_half_life=14.)  # see `05_index`
+    pop_weight=0.)                             # `two_tower` popularity bias (see `05_index`)
 
 def model_params(cfg) -> dict:
     "The `model:` block of `cfg` over `DEFAULTS`; an unknown key fails."

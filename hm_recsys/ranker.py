@@ -15,7 +15,8 @@ from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, evaluate, leaderboard, merge_lists, window_truth
 from .etl import days_before, history
 from .features import article_features, customer_features, rank_in_group
-from .index import RANKED_FILE, TwoTowerRecommender, registry_dir
+from .index import TwoTowerRecommender
+from .registry import RANKED_FILE, registry_dir
 from .model import fit_key, fits_dir, load_or_fit, model_params
 
 # %% auto #0

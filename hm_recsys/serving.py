@@ -1,4 +1,4 @@
-"""The exported `recommend` function, the Gradio app and the HTTP API on one loaded registry, with the cold-start fallback.
+"""The exported `recommend` function on one loaded registry, with the cold-start fallback: no web framework inside.
 
 Docs: https://hm-recsys.github.io/hm-recsys/serving.html.md"""
 
@@ -6,38 +6,26 @@ Docs: https://hm-recsys.github.io/hm-recsys/serving.html.md"""
 
 # %% ../nbs/07_serving.ipynb #c003
 from __future__ import annotations
-import base64, hashlib, html, io, json, os, socket, threading
-from contextlib import asynccontextmanager
+import hashlib, os, threading
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd
-import anyio, faiss, gradio as gr, orjson, uvicorn
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+import faiss, torch
 from fastcore.basics import patch
-from fastcore.script import call_parse, store_true
-from PIL import Image, ImageDraw, ImageFont
-from pydantic import BaseModel, Field
-import torch
-from .config import Config, load_config
-from .etl import run_etl
+from .config import load_config
 from .etl import days_before
 from .features import AGE_EDGES, age_bucket
-from .index import FORMAT_VERSION, REGISTRY_FILES, TwoTowerRecommender, load_registry, registry_dir, save_registry, tower_search
-from .model import History, TwoTower, day_number, fits_dir, model_params
+from .index import tower_search
+from .model import History, TwoTower, day_number
+from .registry import load_registry, registry_dir
 
 # %% auto #0
-__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'CSS',
-           'STRATEGIES', 'THEME', 'CHECKS', 'InvalidInput', 'UnknownCustomer', 'check_customer_id', 'check_top_k',
-           'check_article_id', 'colour_rgb', 'swatch', 'image_path', 'article_picture', 'data_uri', 'ArticleCard',
-           'Recommendations', 'Profile', 'ServingData', 'HMRecommender', 'ensure_registry', 'age_group',
-           'tower_embedder', 'serving_data', 'use_service', 'get_service', 'recommend', 'record_purchase',
-           'profile_html', 'cards_html', 'gallery_items', 'about', 'show_customer', 'buy', 'build_demo',
-           'RecommendRequest', 'PurchaseRequest', 'create_app', 'check_port', 'free_port', 'serve', 'main']
+__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'InvalidInput', 'UnknownCustomer',
+           'check_customer_id', 'check_top_k', 'check_article_id', 'ArticleCard', 'Recommendations', 'Profile',
+           'ServingData', 'HMRecommender', 'age_group', 'tower_embedder', 'serving_data', 'use_service', 'get_service',
+           'recommend', 'record_purchase']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
@@ -83,67 +71,6 @@ def check_article_id(article_id) -> str:
     if s is None or not s.isdigit() or len(s) > 10:
         raise InvalidInput('article_id', f"must be an article id of 10 digits such as '0108775015', not {_show(article_id)}.")
     return s.zfill(10)
-
-# %% ../nbs/07_serving.ipynb #c010
-BASE_RGB = {'black': (28, 28, 30), 'white': (248, 248, 246), 'offwhite': (240, 234, 218), 'grey': (140, 140, 144),
-            'beige': (214, 196, 162), 'blue': (45, 85, 170), 'pink': (236, 146, 178), 'red': (196, 34, 46),
-            'orange': (238, 138, 44), 'yellow': (240, 206, 60), 'green': (62, 140, 76), 'khaki': (138, 134, 88),
-            'turquoise': (48, 178, 176), 'purple': (120, 64, 150), 'lilac': (196, 160, 214), 'brown': (128, 84, 52),
-            'mole': (112, 100, 88), 'silver': (192, 194, 200), 'gold': (212, 175, 55), 'bronze': (176, 112, 56),
-            'copper': (184, 115, 51), 'metal': (160, 162, 170), 'transparent': (232, 234, 238)}
-UNKNOWN_RGB = (200, 200, 204)
-
-def _mix(a, b, t: float) -> tuple: return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
-
-def colour_rgb(name) -> tuple[int, int, int]:
-    "An RGB colour for an H&M colour name ('Dark Blue', 'Greenish Khaki', 'Off White', ...)."
-    words = str(name).lower().replace('off white', 'offwhite').replace('/', ' ').split()
-    bases = [w for w in words if w in BASE_RGB]
-    if not bases: return UNKNOWN_RGB
-    rgb = BASE_RGB[bases[-1]]
-    for w in bases[:-1] + [w[:-3] for w in words if w.endswith('ish') and w[:-3] in BASE_RGB]:
-        rgb = _mix(rgb, BASE_RGB[w], .35)  # 'Khaki green', 'Bronze/Copper', 'Greenish Khaki'
-    if 'light' in words: rgb = _mix(rgb, (255, 255, 255), .45)
-    if 'dark' in words: rgb = _mix(rgb, (0, 0, 0), .45)
-    if 'other' in words: rgb = _mix(rgb, (150, 150, 150), .25)
-    return rgb
-
-# %% ../nbs/07_serving.ipynb #c012
-THUMB = (150, 200)
-
-def swatch(product_type: str, colour: str, size: tuple = THUMB) -> Image.Image:
-    "A picture standing in for a photo: the article's colour, its product type and colour written on it."
-    rgb = colour_rgb(colour)
-    ink = (20, 20, 20) if sum(c * w for c, w in zip(rgb, (.299, .587, .114))) > 150 else (250, 250, 250)
-    im = Image.new('RGB', size, rgb)
-    d = ImageDraw.Draw(im)
-    d.rectangle([0, 0, size[0] - 1, size[1] - 1], outline=_mix(rgb, ink, .3), width=2)
-    for text, y, pt in ((str(product_type), .42, 19), (str(colour), .58, 14)):
-        font = ImageFont.load_default(size=pt)
-        while d.textlength(text, font=font) > size[0] - 12 and pt > 9: pt -= 1; font = ImageFont.load_default(size=pt)
-        d.text((size[0] / 2, size[1] * y), text, fill=ink, font=font, anchor='mm')
-    return im
-
-def image_path(images_dir, article_id: str) -> Path | None:
-    "The photo of `article_id` in a Kaggle images folder (`images/010/0108775015.jpg`), or None."
-    if not images_dir: return None
-    p = Path(images_dir)/article_id[:3]/f'{article_id}.jpg'
-    return p if p.is_file() else None
-
-@lru_cache(maxsize=4096)
-def article_picture(article_id: str, product_type: str, colour: str, images_dir: str | None = None) -> Image.Image:
-    "A thumbnail of the article's photo when `images_dir` has it, else its `swatch`."
-    p = image_path(images_dir, article_id)
-    if p is None: return swatch(product_type, colour)
-    with Image.open(p) as im:
-        im = im.convert('RGB'); im.thumbnail(THUMB)
-        return im
-
-# %% ../nbs/07_serving.ipynb #c014
-def data_uri(im: Image.Image) -> str:
-    "`im` as an inline `data:` URI (WebP) for HTML cards."
-    buf = io.BytesIO(); im.save(buf, format='WEBP', quality=80)
-    return 'data:image/webp;base64,' + base64.b64encode(buf.getvalue()).decode()
 
 # %% ../nbs/07_serving.ipynb #c017
 WEEK, AGE = 'popular this week', 'popular with your age group'
@@ -250,21 +177,6 @@ class HMRecommender:
         d = self.data; a, b = d.hist_ptr[customer_idx], d.hist_ptr[customer_idx + 1]
         return (np.concatenate([np.asarray(new, 'int64'), d.hist_articles[a:b]]),
                 np.concatenate([np.zeros(len(new), 'int64'), d.hist_days[a:b]]))
-
-# %% ../nbs/07_serving.ipynb #c022
-def _meta(path: Path, name: str) -> dict:
-    "A registry's metadata.json or a processed folder's meta.json ({} when absent)."
-    return json.loads((path/name).read_text()) if (path/name).exists() else {}
-
-def ensure_registry(cfg: Config, **model_overrides) -> Path:
-    "The registry of `cfg`; when a file is missing, it is of another format or built from other data, fit the two-tower model (or load its saved fit) and save it (as `05_index` does)."
-    path, tables = registry_dir(cfg), run_etl(cfg)
-    meta = _meta(path, 'metadata.json')
-    if (all((path/f).exists() for f in REGISTRY_FILES) and meta.get('format_version') == FORMAT_VERSION
-            and meta.get('data_fingerprint') == _meta(cfg.processed_dir, 'meta.json').get('key', {}).get('fingerprint')):
-        return path
-    rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed, cache=fits_dir(cfg)).fit(tables, tables.split.test_start)
-    return save_registry(cfg, tables, rec)
 
 # %% ../nbs/07_serving.ipynb #c023
 def age_group(bucket: int) -> str | None:
@@ -487,213 +399,3 @@ def recommend(customer_id: str, top_k: int = 12) -> Recommendations:
 def record_purchase(customer_id: str, article_id: str) -> ArticleCard:
     "Record a purchase in the process's service (see `HMRecommender.record_purchase`)."
     return get_service().record_purchase(customer_id, article_id)
-
-# %% ../nbs/07_serving.ipynb #c041
-CSS = """
-.hm-profile {display:flex; flex-wrap:wrap; gap:6px 18px; align-items:center; padding:10px 14px; border-radius:10px;
-  background:var(--block-background-fill); border:1px solid var(--border-color-primary); font-size:14px}
-.hm-profile b {font-weight:600}
-.hm-badge {padding:3px 10px; border-radius:12px; font-weight:600; font-size:13px; color:#fff}
-.hm-cold {background:#c2410c} .hm-warm {background:#15803d}
-.hm-grid {display:grid; grid-template-columns:repeat(auto-fill, minmax(130px, 1fr)); gap:10px}
-.hm-recs-title {margin:4px 0 8px; font-size:16px; font-weight:600}
-.hm-card {border:1px solid var(--border-color-primary); border-radius:10px; overflow:hidden; background:var(--block-background-fill);
-  font-size:13px; line-height:1.35}
-.hm-card img {width:100%; aspect-ratio:3/4; object-fit:cover; display:block}
-.hm-card .hm-body {padding:6px 8px}
-.hm-card .hm-name {font-weight:600}
-.hm-card .hm-meta, .hm-card .hm-reason {color:var(--body-text-color-subdued)}
-.hm-card .hm-price {font-weight:600}
-.hm-card .hm-reason {font-style:italic; margin-top:2px}
-#hm-history .caption-label {white-space:pre; overflow:hidden; text-overflow:ellipsis; left:var(--block-label-margin);
-  max-width:calc(100% - 2 * var(--block-label-margin)); font-size:11px; line-height:1.25}  /* two lines, name and day, each cut to the thumbnail */
-"""
-
-STRATEGIES = {'ranker': 'personalised (candidates and ranker)', 'two_tower': 'personalised (two-tower)',
-              'popular_age_group': 'cold start: popular with the age group',
-              'popular_this_week': 'cold start: popular this week'}
-
-def _age_text(p: Profile) -> str:
-    return f"{p.age:.0f} ({p.age_group})" if p.age is not None else 'unknown'
-
-def profile_html(p: Profile, recs: Recommendations) -> str:
-    "The profile card, with a badge saying whether the recommendations are personalised or the cold-start fallback."
-    badge = (f'<span class="hm-badge hm-cold">cold start · {recs.strategy.replace("_", " ")}</span>' if recs.cold_start
-             else f'<span class="hm-badge hm-warm">personalised · {recs.strategy.replace("_", "-")}</span>')
-    fields = [('Customer', f'{p.customer_id[:10]}…{p.customer_id[-6:]}' + ('' if p.known else ' (new)')), ('Age', _age_text(p)),
-              ('Club', p.club_member_status or '–'), ('Fashion news', p.fashion_news_frequency or '–'),
-              ('Purchases', f'{p.purchases:,}'), ('Last purchase', p.last_purchase or '–')]
-    return (f'<div class="hm-profile" id="hm-profile">{badge}' +
-            ''.join(f'<span>{k}: <b>{html.escape(str(v))}</b></span>' for k, v in fields) + '</div>')
-
-def _price(p: float | None) -> str: return '–' if p is None else f'{p:.4f}'
-
-def cards_html(svc: HMRecommender, cards: list[ArticleCard], title: str = '') -> str:
-    "Article cards under `title`: picture, name, product type, colour, price and reason."
-    def one(c: ArticleCard) -> str:
-        img = data_uri(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir))
-        e = lambda s: html.escape(str(s))
-        return (f'<div class="hm-card" data-article-id="{c.article_id}"><img src="{img}" alt="{e(c.name)}">'
-                f'<div class="hm-body"><div class="hm-name">{e(c.name)}</div><div class="hm-meta">{e(c.product_type)} · {e(c.colour)}</div>'
-                f'<div class="hm-price">{_price(c.price)} <small>· score {c.score:.3f}</small></div>'
-                f'<div class="hm-reason">{e(c.reason)}</div></div></div>')
-    return f'<div class="hm-recs-title">{html.escape(title)}</div><div class="hm-grid">' + ''.join(map(one, cards)) + '</div>'
-
-def gallery_items(svc: HMRecommender, cards: list[ArticleCard]) -> list[tuple]:
-    "(picture, caption) pairs for a `gr.Gallery` of purchases: name and day (the picture shows type and colour)."
-    return [(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir), f'{c.name}\n{c.day}') for c in cards]
-
-# %% ../nbs/07_serving.ipynb #dc770410
-def about(svc: HMRecommender) -> str:
-    "One paragraph on how `svc` recommends, for the top of the app."
-    how = (f"The LightGBM ranker's lists over the candidate sources for the customers it ranked; two-tower retrieval over "
-           f"{len(svc._rows):,} articles with FAISS for the other customers with purchases, and after a recorded purchase."
-           if svc.data.ranked is not None else f"Two-tower retrieval over {len(svc._rows):,} articles with FAISS.")
-    return (f"{how} Model `{svc.version}`, history up to {svc.day}. Unknown customers, and customers with neither purchases nor "
-            "a ranked list, get the popularity fallback (by age group when the age is known). Prices are in the data's scaled units.")
-
-# %% ../nbs/07_serving.ipynb #c043
-def show_customer(customer_id: str, top_k: float = 12) -> tuple:
-    "The Gradio outputs for a customer: profile card, purchase gallery, recommendation cards, the result as JSON."
-    try:
-        recs = recommend(customer_id, int(top_k) if isinstance(top_k, float) and top_k.is_integer() else top_k)
-    except InvalidInput as e: raise gr.Error(str(e), title='Bad input')
-    svc = get_service()
-    return (profile_html(svc.profile(recs.customer_id), recs), gallery_items(svc, svc.purchases(recs.customer_id)),
-            cards_html(svc, recs.articles, f"{len(recs.articles)} recommendations · " + STRATEGIES[recs.strategy]), recs.to_dict())
-
-def buy(customer_id: str, article_id: str, top_k: float = 12) -> tuple:
-    "Record a purchase, then `show_customer` again."
-    try: record_purchase(customer_id, article_id)
-    except InvalidInput as e: raise gr.Error(str(e), title='Bad input')
-    return show_customer(customer_id, top_k)
-
-def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
-    "The Gradio app wrapping `recommend` (on `service`, default `get_service()`); launch it with `theme=THEME, css=CSS`."
-    svc = use_service(service) if service else get_service()
-    examples = svc.examples()
-    with gr.Blocks(title='H&M recommender', analytics_enabled=False) as demo:
-        gr.Markdown(f"## H&M personalised recommendations\n{about(svc)}")
-        with gr.Row():
-            with gr.Column(scale=1, min_width=300):
-                pick = gr.Dropdown(examples, label='Example customers', value=None, elem_id='hm-pick')
-                cust = gr.Textbox(label='Customer id (64 hexadecimal characters)', placeholder='paste a customer_id', elem_id='hm-customer')
-                k = gr.Slider(1, MAX_TOP_K, value=12, step=1, label='Recommendations')
-                go = gr.Button('Recommend', variant='primary', elem_id='hm-go')
-                with gr.Accordion('Record a purchase', open=False):
-                    art = gr.Textbox(label='Article id (10 digits)', placeholder='e.g. an article id from the cards', elem_id='hm-article')
-                    bought = gr.Button('Record purchase and refresh', elem_id='hm-buy')
-            with gr.Column(scale=4):
-                prof = gr.HTML(label='Profile')
-                hist = gr.Gallery(label='Recent purchases', columns=8, height=260, object_fit='cover', allow_preview=False, elem_id='hm-history')
-                recs = gr.HTML(label='Recommendations', elem_id='hm-recs-box')
-                with gr.Accordion('The result as JSON (what POST /recommend returns)', open=False):
-                    raw = gr.JSON()
-        outs = [prof, hist, recs, raw]
-        pick.change(lambda c, n: (c, *show_customer(c, n)) if c else (gr.skip(),) * 5, [pick, k], [cust, *outs], api_name=False)
-        go.click(show_customer, [cust, k], outs, api_name='recommend')
-        cust.submit(show_customer, [cust, k], outs, api_name=False)
-        bought.click(buy, [cust, art, k], outs, api_name='record_purchase')
-    return demo
-
-THEME = 'soft'
-
-# %% ../nbs/07_serving.ipynb #c047
-class RecommendRequest(BaseModel):
-    customer_id: str = Field(description='64 hexadecimal characters (Kaggle customer_id)', examples=[CID_EXAMPLE])
-    top_k: int = Field(12, ge=1, le=MAX_TOP_K, strict=True, description=f'how many articles, 1 to {MAX_TOP_K}')
-
-class PurchaseRequest(BaseModel):
-    customer_id: str = Field(description='a known customer: 64 hexadecimal characters', examples=[CID_EXAMPLE])
-    article_id: str = Field(description='10 digits (Kaggle article_id)', examples=['0108775015'])
-
-CHECKS = {'customer_id': check_customer_id, 'top_k': check_top_k, 'article_id': check_article_id}
-
-def _message(err: dict) -> str:
-    "A readable sentence for one pydantic error, from the service's own checks where the field has one."
-    loc = [str(x) for x in err.get('loc', ()) if x != 'body']
-    field = loc[-1] if loc else 'body'
-    if err.get('type') == 'missing': return f"{field}: is required."
-    if err.get('type') == 'json_invalid':
-        return f"body: is not valid JSON ({err.get('ctx', {}).get('error', 'decode error')}); send e.g. {{\"customer_id\": \"{CID_EXAMPLE}\", \"top_k\": 12}}."
-    if field in CHECKS:
-        try: CHECKS[field](err.get('input'))
-        except InvalidInput as e: return str(e)
-    return f"{field}: {err.get('msg', 'is invalid').lower()}, not {type(err.get('input')).__name__} {_show(err.get('input'))}."
-
-def create_app(service: HMRecommender | None = None, ui: bool = True, threads: int = 4) -> FastAPI:
-    "The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`; `threads` run requests."
-    svc = use_service(service) if service else get_service()
-
-    @asynccontextmanager
-    async def lifespan(app):  # a few threads: many would only queue on the GIL, and lengthen the slowest answers
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        yield
-
-    app = FastAPI(title='hm-recsys', version=svc.version, lifespan=lifespan, summary='Personalised H&M recommendations: '
-                  'ranked candidates or two-tower retrieval with FAISS, popularity fallback for cold-start customers.')
-
-    @app.exception_handler(InvalidInput)
-    def _invalid(request: Request, e: InvalidInput): return JSONResponse({'detail': str(e)}, status_code=e.status)
-
-    @app.exception_handler(RequestValidationError)
-    def _unreadable(request: Request, e: RequestValidationError):
-        return JSONResponse({'detail': ' '.join(dict.fromkeys(map(_message, e.errors())))}, status_code=422)
-
-    @app.get('/health')
-    def health() -> dict:
-        "Ready, model version, article count, data fingerprint."
-        return svc.health()
-
-    @app.post('/recommend', response_model=Recommendations, responses={422: {'description': 'bad input, with a readable `detail`'}})
-    async def post_recommend(req: RecommendRequest):
-        "The top_k articles for a customer, with scores, reasons, the strategy and the cold_start flag."
-        return Response(orjson.dumps(svc.recommend(req.customer_id, req.top_k)), media_type='application/json')  # no re-validation
-
-    @app.post('/purchases', responses={404: {'description': 'unknown customer'}, 422: {'description': 'bad input'}})
-    def post_purchase(req: PurchaseRequest) -> dict:
-        "Record a purchase; the customer's next recommendations pool it."
-        a = svc.record_purchase(req.customer_id, req.article_id)
-        return {'recorded': True, 'customer_id': check_customer_id(req.customer_id), 'article': asdict(a)}
-
-    if ui: app = gr.mount_gradio_app(app, build_demo(svc), path='/', theme=THEME, css=CSS, footer_links=['api'])
-    return app
-
-# %% ../nbs/07_serving.ipynb #c051
-def check_port(host: str, port: int):
-    "Stop, saying what to do, when `port` is no port number or something already listens on it at `host`."
-    if not 0 < port < 65536: raise ValueError(f'--port {port}: a port is a number from 1 to 65535.')
-    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn binds: a port left in TIME_WAIT is free
-        try: s.bind((host, port))
-        except OSError as e:
-            raise OSError(f'{host}:{port} is taken ({e.strerror}): stop what serves there (another `make serve` or '
-                          '`make demo`?) or pass another --port.') from None
-
-def free_port() -> int:
-    "A port that nothing listens on at 127.0.0.1 now, as the system hands them out (for tests and benchmarks)."
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
-
-def serve(params: str = 'default', port: int = 7860, host: str = '127.0.0.1', registry: str = '', images: str = '',
-          demo: bool = False, share: bool = False):
-    "Load the registry once, then serve the API with the app at `/` (or, with `demo`, the Gradio app alone)."
-    check_port(host, port)   # before the registry's seconds of loading
-    cfg = load_config(params)
-    svc = use_service(HMRecommender.load(registry or registry_dir(cfg), images or None))
-    torch.set_num_threads(1)  # one request per thread: no intra-op threads fighting over the cores
-    print(f'{svc}', flush=True)
-    if demo:
-        return build_demo(svc).launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS)
-    print(f'Serving on http://{host}:{port}/ (app), http://{host}:{port}/docs (API)', flush=True)
-    uvicorn.run(create_app(svc), host=host, port=port, log_level='warning')
-
-@call_parse
-def main(params: str = 'default',  # a params/NAME.yaml: serves artifacts/<dataset>/registry
-         port: int = 7860,          # the port on `host`
-         host: str = '127.0.0.1',   # the address to bind (loopback by default)
-         registry: str = '',        # a registry folder, instead of the params' one (of the params' data set)
-         images: str = '',          # the H&M images folder (images/010/0108775015.jpg), else $HM_IMAGES_DIR or swatches
-         demo: store_true = False,    # the Gradio app alone, without the HTTP API
-         share: store_true = False):  # ask Gradio for a public share link (with --demo)
-    "Serve the recommender: the HTTP API and the Gradio app."
-    serve(params, port, host, registry, images, demo, share)

@@ -6,24 +6,21 @@ Docs: https://hm-recsys.github.io/hm-recsys/synthetic.html.md"""
 
 # %% ../nbs/00a_synthetic.ipynb #c003
 from __future__ import annotations
-import json, time
+import csv, json, time
 from dataclasses import dataclass, asdict
 from functools import cached_property
+from importlib import resources
 from pathlib import Path
-from types import SimpleNamespace
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.csv as pacsv
-from .config import Config, atomic_path, write_json, load_config
-from .evaluation import Popularity, RepurchaseDecayed, customer_metrics, window_truth
+from .config import Config, atomic_path, write_json
 
 # %% auto #0
-__all__ = ['GENERATOR_VERSION', 'END_DATE', 'KAGGLE_START', 'PRESETS', 'INDEX_GROUPS', 'PRODUCT_TYPES', 'COLOURS', 'APPEARANCES',
-           'GARMENT_GROUPS', 'IG_ROWS', 'PG_ROWS', 'REAL_CATALOGUE', 'REAL_STATS', 'Preset', 'preset_dates',
-           'Behaviour', 'synth_articles', 'season', 'World', 'life', 'affinity', 'explore_probs', 'visit_prob',
-           'return_prob', 'recall_weights', 'shop_rate', 'expected_basket', 'price_at', 'build_world',
-           'synth_customers', 'simulate', 'write_articles', 'write_customers', 'write_transactions', 'read_articles',
-           'generate', 'ensure_synthetic', 'read_raw', 'eval_tables', 'protocol_maps', 'repurchase_ratio', 'Oracle',
-           'realism']
+__all__ = ['GENERATOR_VERSION', 'END_DATE', 'KAGGLE_START', 'PRESETS', 'INDEX_GROUPS', 'IG_CATALOGUE', 'PRODUCT_TYPES', 'COLOURS',
+           'APPEARANCES', 'GARMENT_GROUPS', 'IG_ROWS', 'PG_ROWS', 'Preset', 'preset_dates', 'Behaviour',
+           'synth_articles', 'season', 'World', 'life', 'affinity', 'explore_probs', 'visit_prob', 'return_prob',
+           'recall_weights', 'shop_rate', 'expected_basket', 'price_at', 'build_world', 'synth_customers', 'simulate',
+           'write_articles', 'write_customers', 'write_transactions', 'read_articles', 'generate', 'ensure_synthetic']
 
 # %% ../nbs/00a_synthetic.ipynb #c008
 GENERATOR_VERSION = '2'
@@ -103,142 +100,18 @@ INDEX_GROUPS = {  # index group (no, catalogue share): [(index code, index name,
         ('I', 'Children Sizes 134-170', .25, ['Young Girl', 'Young Boy', 'Kids Local Relevance', 'Young Basics']),
         ('J', 'Children Accessories, Swimwear', .13, ['Kids Accessories, Swimwear & D', 'Kids Swimwear',
                                                        'Kids Small Accessories', 'Kids Shoes'])]}
+IG_CATALOGUE = {g: share for g, _, share in INDEX_GROUPS}   # the real catalogue share of each index group
 
-# product type: (product group, garment group, price, weight, who: W women/girls only, K children only, '' any)
+def _read_table(name: str) -> list[list[str]]:
+    "The rows of a CSV table shipped with the package (`hm_recsys/<name>`), as lists of strings, header left out."
+    with resources.files('hm_recsys').joinpath(name).open('r', encoding='utf-8', newline='') as f:
+        return list(csv.reader(f))[1:]
+
+# product type: (product group, garment group, price, weight, who: W women/girls only, K children only, '' any),
+# read from hm_recsys/product_types.csv; a product group is a key of _G or a name
 _G = {'U': 'Garment Upper body', 'L': 'Garment Lower body', 'F': 'Garment Full body', 'N': 'Underwear',
       'S': 'Socks & Tights', 'W': 'Nightwear', 'B': 'Swimwear', 'H': 'Shoes', 'A': 'Accessories'}
-PRODUCT_TYPES = [l.split('|') for l in """\
-T-shirt|U|Jersey Basic|9.99|8|
-Top|U|Jersey Fancy|14.99|8|W
-Vest top|U|Jersey Basic|7.99|5|
-Sweater|U|Knitwear|24.99|8|
-Hoodie|U|Jersey Fancy|24.99|3|
-Blouse|U|Blouses|24.99|5|W
-Shirt|U|Shirts|24.99|3|
-Cardigan|U|Knitwear|29.99|2|
-Jacket|U|Outdoor|49.99|3|
-Blazer|U|Dressed|49.99|1.5|
-Coat|U|Outdoor|69.99|1|
-Polo shirt|U|Jersey Basic|14.99|.5|
-Bodysuit|U|Jersey Fancy|12.99|1.5|
-Tailored Waistcoat|U|Dressed|34.99|.2|
-Outdoor Waistcoat|U|Outdoor|39.99|.2|
-Trousers|L|Trousers|29.99|10|
-Denim trousers|L|Trousers Denim|34.99|4|
-Shorts|L|Shorts|14.99|3|
-Skirt|L|Skirts|19.99|3|W
-Leggings/Tights|L|Jersey Basic|12.99|3|
-Outdoor trousers|L|Outdoor|29.99|.3|
-Dress|F|Dresses Ladies|29.99|6|W
-Girls dress|F|Dresses/Skirts girls|19.99|1.5|K
-Jumpsuit/Playsuit|F|Jersey Fancy|29.99|1|
-Dungarees|F|Trousers|24.99|.3|
-Garment Set|F|Woven/Jersey/Knitted mix Baby|19.99|1.5|K
-Outdoor overall|F|Outdoor|39.99|.3|K
-Costumes|F|Jersey Fancy|19.99|.2|
-Bra|N|Under-, Nightwear|19.99|4|W
-Underwear bottom|N|Under-, Nightwear|6.99|4|
-Underwear body|N|Under-, Nightwear|9.99|.5|
-Kids Underwear top|N|Under-, Nightwear|9.99|.5|K
-Long John|N|Under-, Nightwear|9.99|.1|
-Underwear set|N|Under-, Nightwear|14.99|.1|
-Underwear corset|N|Under-, Nightwear|24.99|.05|W
-Bra extender|N|Under-, Nightwear|3.99|.05|W
-Nipple covers|N|Under-, Nightwear|5.99|.05|W
-Underdress|N|Under-, Nightwear|14.99|.05|W
-Socks|S|Socks and Tights|4.99|2|
-Underwear Tights|S|Socks and Tights|8.99|1|
-Leg warmers|S|Socks and Tights|7.99|.05|
-Pyjama set|W|Under-, Nightwear|19.99|1|
-Night gown|W|Under-, Nightwear|14.99|.3|
-Pyjama bottom|W|Under-, Nightwear|12.99|.3|
-Pyjama jumpsuit/playsuit|W|Under-, Nightwear|19.99|.3|
-Robe|W|Under-, Nightwear|24.99|.2|
-Sleeping sack|W|Under-, Nightwear|24.99|.05|K
-Bikini top|B|Swimwear|14.99|1.5|W
-Swimwear bottom|B|Swimwear|9.99|1.5|
-Swimsuit|B|Swimwear|19.99|.8|
-Swimwear set|B|Swimwear|19.99|.1|
-Swimwear top|B|Swimwear|14.99|.1|W
-Sarong|B|Swimwear|14.99|.05|W
-Sneakers|H|Shoes|29.99|1|
-Boots|H|Shoes|49.99|.6|
-Sandals|H|Shoes|24.99|.4|
-Other shoe|H|Shoes|29.99|.3|
-Ballerinas|H|Shoes|19.99|.2|W
-Flat shoe|H|Shoes|24.99|.1|
-Pumps|H|Shoes|34.99|.1|W
-Wedge|H|Shoes|34.99|.05|W
-Heeled sandals|H|Shoes|29.99|.1|W
-Slippers|H|Shoes|12.99|.2|
-Flip flop|H|Shoes|7.99|.1|
-Bootie|H|Shoes|39.99|.1|
-Pre-walkers|H|Shoes|14.99|.05|K
-Moccasins|H|Shoes|29.99|.05|
-Hat/beanie|A|Accessories|9.99|.8|
-Earring|A|Accessories|7.99|1|
-Bag|A|Accessories|19.99|.6|
-Scarf|A|Accessories|14.99|.5|
-Belt|A|Accessories|12.99|.3|
-Sunglasses|A|Accessories|9.99|.4|
-Hair/alice band|A|Accessories|5.99|.3|
-Hair clip|A|Accessories|4.99|.2|
-Hair string|A|Accessories|4.99|.3|
-Necklace|A|Accessories|9.99|.3|
-Gloves|A|Accessories|9.99|.2|
-Cap/peaked|A|Accessories|9.99|.3|
-Other accessories|A|Accessories|9.99|.3|
-Bracelet|A|Accessories|7.99|.1|
-Ring|A|Accessories|7.99|.1|
-Tie|A|Accessories|12.99|.05|
-Hat/brim|A|Accessories|14.99|.1|
-Felt hat|A|Accessories|19.99|.05|
-Straw hat|A|Accessories|14.99|.05|
-Watch|A|Accessories|24.99|.05|
-Wallet|A|Accessories|12.99|.05|
-Umbrella|A|Accessories|14.99|.05|
-Beanie|A|Accessories|7.99|.05|
-Giftbox|A|Accessories|19.99|.05|
-Waterbottle|A|Accessories|9.99|.05|
-Braces|A|Accessories|12.99|.05|
-Hair ties|A|Accessories|3.99|.05|
-Hairband|A|Accessories|4.99|.05|
-Tote bag|A|Accessories|12.99|.05|
-Weekend/Gym bag|A|Accessories|24.99|.05|
-Backpack|A|Accessories|24.99|.05|
-Bucket hat|A|Accessories|12.99|.05|
-Shoulder bag|A|Accessories|24.99|.05|
-Cross-body bag|A|Accessories|19.99|.05|
-Bumbag|A|Accessories|14.99|.05|
-Accessories set|A|Accessories|9.99|.05|
-Headband|A|Accessories|5.99|.05|
-Baby Bib|A|Accessories|5.99|.05|K
-Keychain|A|Accessories|4.99|.05|
-Mobile case|A|Accessories|9.99|.05|
-Eyeglasses|A|Accessories|12.99|.05|
-Wireless earphone case|A|Accessories|9.99|.05|
-Alice band|A|Accessories|5.99|.05|
-Dog Wear|Items|Accessories|12.99|.05|
-Sleep Bag|Items|Accessories|29.99|.05|K
-Zipper head|Items|Accessories|2.99|.05|
-Wood balls|Items|Accessories|4.99|.05|
-Fine cosmetics|Cosmetic|Accessories|9.99|.05|W
-Chem. cosmetics|Cosmetic|Accessories|7.99|.05|W
-Soft Toys|Fun|Accessories|9.99|.05|K
-Toy|Fun|Accessories|7.99|.05|K
-Blanket|Interior textile|Accessories|19.99|.05|
-Cushion|Interior textile|Accessories|12.99|.05|
-Towel|Interior textile|Accessories|9.99|.05|
-Side table|Furniture|Accessories|39.99|.05|
-Washing bag|Garment and Shoe care|Accessories|4.99|.05|
-Stain remover spray|Garment and Shoe care|Accessories|5.99|.05|
-Clothing mist|Garment and Shoe care|Accessories|5.99|.05|
-Marker pen|Stationery|Accessories|3.99|.05|
-Unknown|Unknown|Unknown|14.99|.1|
-Special offer set|Underwear/nightwear|Special Offers|9.99|.1|
-Chinos|L|Trousers|29.99|.8|
-Joggers|L|Jersey Basic|19.99|.8|
-Kids swimsuit|B|Swimwear|12.99|.3|K""".splitlines()]
+PRODUCT_TYPES = _read_table('product_types.csv')   # [name, group, garment, price, weight, who], all strings
 COLOURS = ('Black,White,Dark Blue,Light Pink,Grey,Light Beige,Blue,Beige,Off White,Dark Grey,Light Blue,Red,Dark Red,Pink,'
            'Dark Green,Khaki green,Light Grey,Yellowish Brown,Greyish Beige,Dark Beige,Light Orange,Greenish Khaki,Dark Orange,'
            'Light Yellow,Yellow,Light Purple,Dark Pink,Light Green,Green,Light Turquoise,Dark Yellow,Turquoise,Dark Turquoise,'
@@ -289,8 +162,7 @@ def synth_articles(n_articles: int, rng: np.random.Generator) -> pd.DataFrame:
     nv = np.minimum(rng.geometric(1/2.23, int(n_articles/2.23*1.2) + 10), 60)
     nv = nv[:np.searchsorted(np.cumsum(nv), n_articles) + 1]; nv[-1] -= nv.sum() - n_articles
     n_prod = len(nv)
-    ig_share = {k[0]: k[2] for k in INDEX_GROUPS}
-    idx_share = {i[0]: ig_share[k[0]]*i[2] for k, v in INDEX_GROUPS.items() for i in v}
+    idx_share = {i[0]: IG_CATALOGUE[k[0]]*i[2] for k, v in INDEX_GROUPS.items() for i in v}
     codes = np.array(list(idx_share)); pr = np.array(list(idx_share.values()))
     idx = rng.choice(codes, n_prod, p=pr/pr.sum())
     dep = np.empty(n_prod, int)
@@ -565,68 +437,86 @@ def synth_customers(w: World, ages: np.ndarray, rng: np.random.Generator) -> pd.
                          'postal_code': post[rng.choice(n_post, n, p=pz/pz.sum())]})
 
 # %% ../nbs/00a_synthetic.ipynb #c036
-def _schedule(w: World, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _schedule(world: World, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     "Shopping (day, customer) pairs, sorted by day then customer."
-    n = len(w.rate)
-    k = 1 + rng.poisson(w.rate * w.n_days/7)
-    cdf = np.cumsum(season(w.dates)); cdf /= cdf[-1]
-    day = np.minimum(np.searchsorted(cdf, rng.random(k.sum()), 'right'), w.n_days - 1)
-    key = np.unique(day.astype(np.int64)*n + np.repeat(np.arange(n), k))
-    return (key // n).astype(np.int32), (key % n).astype(np.int32)
+    n_customers = len(world.rate)
+    n_shopping_days = 1 + rng.poisson(world.rate * world.n_days/7)   # per customer
+    season_cdf = np.cumsum(season(world.dates)); season_cdf /= season_cdf[-1]
+    day = np.minimum(np.searchsorted(season_cdf, rng.random(n_shopping_days.sum()), 'right'), world.n_days - 1)
+    key = np.unique(day.astype(np.int64)*n_customers + np.repeat(np.arange(n_customers), n_shopping_days))
+    return (key // n_customers).astype(np.int32), (key % n_customers).astype(np.int32)
 
-def _recall(w: World, rng, d: int, rc: np.ndarray, buf_art, buf_day) -> np.ndarray:
-    "Draw repurchased articles for customers `rc` from their remembered purchases (or a variant of one)."
-    cw = np.cumsum(recall_weights(w, d, buf_day[rc]), 1)
-    slot = np.minimum((cw < rng.random(len(rc))[:, None]*cw[:, -1:]).sum(1), w.b.buffer - 1)
-    a = buf_art[rc, slot]
-    sib = rng.random(len(rc)) < w.b.sibling_p
-    return np.where(sib, w.prod_start[a] + (rng.random(len(rc))*w.prod_len[a]).astype(np.int32), a)
+def _recall(world: World, rng: np.random.Generator, day: int, customers: np.ndarray,
+            memory_article: np.ndarray, memory_day: np.ndarray) -> np.ndarray:
+    "Draw repurchased articles for `customers` from their remembered purchases (or a variant of one)."
+    cum_weight = np.cumsum(recall_weights(world, day, memory_day[customers]), 1)
+    slot = np.minimum((cum_weight < rng.random(len(customers))[:, None]*cum_weight[:, -1:]).sum(1), world.b.buffer - 1)
+    remembered = memory_article[customers, slot]
+    sibling = rng.random(len(customers)) < world.b.sibling_p
+    variant = world.prod_start[remembered] + (rng.random(len(customers))*world.prod_len[remembered]).astype(np.int32)
+    return np.where(sibling, variant, remembered)
 
-def simulate(w: World, rng: np.random.Generator):
+def simulate(world: World, rng: np.random.Generator):
     "Yield, week by week, the transactions as arrays: day, customer, article, price, channel (rows in file order)."
-    b, n_art, n_cus, K = w.b, len(w.article_ids), len(w.rate), len(w.M)
-    days, custs = _schedule(w, rng)
-    bounds = np.searchsorted(days, np.arange(w.n_days + 1))
-    buf_art = np.zeros((n_cus, b.buffer), np.int32); buf_day = np.full((n_cus, b.buffer), -1, np.int32)
-    ptr = np.zeros(n_cus, np.int32); last = np.full(n_cus, np.nan); pend = np.full(n_cus, -1, np.int32)
-    returns = [[] for _ in range(w.n_days)]
-    aff, weeks, out = affinity(w), w.week(np.arange(w.n_days)), []
-    for d in range(w.n_days):
-        if d == 0 or weeks[d] != weeks[d - 1]:
-            if out: yield tuple(np.concatenate(x) for x in zip(*out)); out = []
-        alive = np.flatnonzero(life(w, d))   # sample among the articles on sale (the others have probability 0)
-        flat = (np.cumsum(explore_probs(w, d, aff, alive), 1, dtype=np.float64) + np.arange(K)[:, None]).ravel()
-        back = np.concatenate(returns[d]) if returns[d] else np.zeros(0, np.int32)
-        back = back[pend[back] == d]
-        C = np.union1d(custs[bounds[d]:bounds[d + 1]], back).astype(np.int32)
-        if not len(C): continue
-        visit = np.isin(C, back) | (rng.random(len(C)) < visit_prob(w, d - last[C], w.rate[C]))
-        nb = np.where(visit, 1 + rng.poisson(b.visit_extra, len(C)),
-                      1 + rng.negative_binomial(b.basket_r, b.basket_r/(b.basket_r + b.basket_extra), len(C)))
-        ic = np.repeat(C, nb)
-        rep = np.repeat(visit, nb) | ((rng.random(len(ic)) < b.rep_long) & np.isfinite(last[ic]))
-        k = np.where(rng.random(len(ic)) < w.w1[ic], w.k1[ic], w.k2[ic]).astype(np.int64)
-        art = alive[np.clip(np.searchsorted(flat, k + rng.random(len(ic)), 'right') - k*len(alive), 0, len(alive) - 1)]
-        if rep.any(): art[rep] = _recall(w, rng, d, ic[rep], buf_art, buf_day)
-        units = 1 + (rng.random(len(ic)) < b.unit_p) * rng.geometric(b.unit_q, len(ic)) * ~rep   # one unit of a repurchase
-        chan = np.repeat(np.where(rng.random(len(C)) < w.online[C], 2, 1).astype(np.int8), nb)
-        r_a, r_d = np.repeat(art, units), np.full(units.sum(), d, np.int32)
-        out.append((r_d, np.repeat(ic, units), r_a.astype(np.int32), price_at(w, r_a, r_d), np.repeat(chan, units)))
+    behaviour, n_articles, n_customers = world.b, len(world.article_ids), len(world.rate)
+    n_clusters, buffer = len(world.M), world.b.buffer
+    scheduled_day, scheduled_customer = _schedule(world, rng)
+    day_bounds = np.searchsorted(scheduled_day, np.arange(world.n_days + 1))   # day d: day_bounds[d]:day_bounds[d + 1]
+    # each customer's state: her last `buffer` purchases (a ring buffer of article and day; day -1: empty slot), the
+    # buffer's next slot, her last purchase day (NaN: none) and the day of her planned return visit (-1: none)
+    memory_article = np.zeros((n_customers, buffer), np.int32); memory_day = np.full((n_customers, buffer), -1, np.int32)
+    next_slot = np.zeros(n_customers, np.int32); last_day = np.full(n_customers, np.nan)
+    planned_return = np.full(n_customers, -1, np.int32)
+    returns_on = [[] for _ in range(world.n_days)]   # by day: arrays of the customers planning to come back that day
+    aff, week_of, week_rows = affinity(world), world.week(np.arange(world.n_days)), []
+    for day in range(world.n_days):
+        if day == 0 or week_of[day] != week_of[day - 1]:
+            if week_rows: yield tuple(np.concatenate(column) for column in zip(*week_rows)); week_rows = []
+        on_sale = np.flatnonzero(life(world, day))   # sample among the articles on sale (the others have probability 0)
+        # each cluster's cumulative probabilities, cluster k's shifted by k, in one row: one searchsorted draws for all
+        cum_probs = (np.cumsum(explore_probs(world, day, aff, on_sale), 1, dtype=np.float64)
+                     + np.arange(n_clusters)[:, None]).ravel()
+        returning = np.concatenate(returns_on[day]) if returns_on[day] else np.zeros(0, np.int32)
+        returning = returning[planned_return[returning] == day]   # unless a later purchase day replaced the plan
+        shoppers = np.union1d(scheduled_customer[day_bounds[day]:day_bounds[day + 1]], returning).astype(np.int32)
+        if not len(shoppers): continue
+        visit_chance = visit_prob(world, day - last_day[shoppers], world.rate[shoppers])
+        is_visit = np.isin(shoppers, returning) | (rng.random(len(shoppers)) < visit_chance)
+        basket_r, basket_p = behaviour.basket_r, behaviour.basket_r/(behaviour.basket_r + behaviour.basket_extra)
+        basket_size = np.where(is_visit, 1 + rng.poisson(behaviour.visit_extra, len(shoppers)),
+                               1 + rng.negative_binomial(basket_r, basket_p, len(shoppers)))
+        buyer = np.repeat(shoppers, basket_size)   # one entry per basket article
+        n_items = len(buyer)
+        long_repurchase = (rng.random(n_items) < behaviour.rep_long) & np.isfinite(last_day[buyer])
+        is_repurchase = np.repeat(is_visit, basket_size) | long_repurchase
+        cluster = np.where(rng.random(n_items) < world.w1[buyer], world.k1[buyer], world.k2[buyer]).astype(np.int64)
+        position = np.searchsorted(cum_probs, cluster + rng.random(n_items), 'right') - cluster*len(on_sale)
+        article = on_sale[np.clip(position, 0, len(on_sale) - 1)]
+        if is_repurchase.any():
+            article[is_repurchase] = _recall(world, rng, day, buyer[is_repurchase], memory_article, memory_day)
+        extra = (rng.random(n_items) < behaviour.unit_p) * rng.geometric(behaviour.unit_q, n_items)
+        units = 1 + extra * ~is_repurchase   # one unit of a repurchase
+        channel = np.repeat(np.where(rng.random(len(shoppers)) < world.online[shoppers], 2, 1).astype(np.int8), basket_size)
+        row_article, row_day = np.repeat(article, units), np.full(units.sum(), day, np.int32)
+        week_rows.append((row_day, np.repeat(buyer, units), row_article.astype(np.int32),
+                          price_at(world, row_article, row_day), np.repeat(channel, units)))
         # remember the day's distinct articles (in article order), the purchase day, and a planned return
-        pair = np.unique(ic.astype(np.int64)*n_art + art)
-        pc, pa = pair // n_art, (pair % n_art).astype(np.int32)
-        first = np.r_[0, np.flatnonzero(np.diff(pc)) + 1]; cnt = np.diff(np.r_[first, len(pc)])
-        rank = np.arange(len(pc)) - np.repeat(first, cnt); keep = rank >= np.repeat(cnt, cnt) - b.buffer
-        pos = (ptr[pc[keep]] + rank[keep]) % b.buffer
-        buf_art[pc[keep], pos], buf_day[pc[keep], pos] = pa[keep], d
-        ptr[pc[first]] = (ptr[pc[first]] + cnt) % b.buffer
-        last[C] = d
-        ret = rng.random(len(C)) < b.ret_p*_occasional(w, w.rate[C])
-        gap = rng.geometric(1/b.ret_mean, len(C))
-        pend[C] = np.where(ret, d + gap, -1)
-        for g in np.unique(gap[ret & (d + gap < w.n_days)]):
-            returns[d + g].append(C[ret & (gap == g)])
-    if out: yield tuple(np.concatenate(x) for x in zip(*out))
+        pair = np.unique(buyer.astype(np.int64)*n_articles + article)
+        pair_customer, pair_article = pair // n_articles, (pair % n_articles).astype(np.int32)
+        first = np.r_[0, np.flatnonzero(np.diff(pair_customer)) + 1]   # each customer's first pair
+        n_pairs = np.diff(np.r_[first, len(pair_customer)])
+        rank = np.arange(len(pair_customer)) - np.repeat(first, n_pairs)
+        keep = rank >= np.repeat(n_pairs, n_pairs) - buffer   # her last `buffer` articles of the day
+        slot = (next_slot[pair_customer[keep]] + rank[keep]) % buffer
+        memory_article[pair_customer[keep], slot], memory_day[pair_customer[keep], slot] = pair_article[keep], day
+        next_slot[pair_customer[first]] = (next_slot[pair_customer[first]] + n_pairs) % buffer
+        last_day[shoppers] = day
+        will_return = rng.random(len(shoppers)) < behaviour.ret_p*_occasional(world, world.rate[shoppers])
+        delay = rng.geometric(1/behaviour.ret_mean, len(shoppers))
+        planned_return[shoppers] = np.where(will_return, day + delay, -1)
+        for days_later in np.unique(delay[will_return & (day + delay < world.n_days)]):
+            returns_on[day + days_later].append(shoppers[will_return & (delay == days_later)])
+    if week_rows: yield tuple(np.concatenate(column) for column in zip(*week_rows))
 
 # %% ../nbs/00a_synthetic.ipynb #c039
 def _str(values, missing=None) -> pa.Array:
@@ -711,218 +601,3 @@ def ensure_synthetic(cfg: Config) -> Path:
         info = generate(cfg.preset, cfg.seed, tmp, articles=(cfg.root/arts) if arts else None)
         write_json(info | {'articles_source': str(arts)}, Path(tmp)/'generator.json')
     return raw
-
-# %% ../nbs/00a_synthetic.ipynb #c045
-def read_raw(raw_dir: Path | str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    "The three Kaggle files with ids as strings and `t_dat` as dates (a light reader for the statistics below)."
-    raw = Path(raw_dir)
-    tx = pd.read_csv(raw/'transactions_train.csv', dtype={'customer_id': str, 'article_id': str}, engine='pyarrow')
-    tx['t_dat'] = pd.to_datetime(tx.t_dat)
-    cu = pd.read_csv(raw/'customers.csv', dtype={'customer_id': str}, engine='pyarrow')
-    return read_articles(raw/'articles.csv'), cu, tx
-
-def eval_tables(tx: pd.DataFrame) -> tuple[SimpleNamespace, pd.Index, pd.Index]:
-    "The minimal `tables` of hm_recsys.evaluation (integer ids, identical rows collapsed), and the id of each index."
-    c, a = pd.Categorical(tx.customer_id), pd.Categorical(tx.article_id)
-    t = (pd.DataFrame({'t_dat': tx.t_dat.values, 'customer_idx': c.codes.astype('int32'), 'article_idx': a.codes.astype('int32')})
-         .groupby(['t_dat', 'customer_idx', 'article_idx']).size().rename('quantity').reset_index())
-    return SimpleNamespace(transactions=t, customers=pd.DataFrame({'customer_idx': np.arange(len(c.categories))})), c.categories, a.categories
-
-def protocol_maps(raw_dir: Path | str, test_days: int = 1, pop_days: int = 6, oracle: bool = False, tx=None) -> dict:
-    "MAP@12 of decayed_popularity, repurchase_decayed (hm_recsys.evaluation) and optionally the oracle on the last `test_days`."
-    if tx is None: tx = read_raw(raw_dir)[2]
-    tables, cids, aids = eval_tables(tx)
-    cutoff = tx.t_dat.max() - pd.Timedelta(days=test_days - 1)
-    truth = window_truth(tables.transactions, cutoff, cutoff + pd.Timedelta(days=test_days))
-    recs = {'decayed_popularity': Popularity(pop_days, decay=True), 'repurchase_decayed': RepurchaseDecayed(pop_days)}
-    out = {n: float(customer_metrics(r.fit(tables, cutoff).recommend(truth.customers), truth)['ap'].mean()) for n, r in recs.items()}
-    if oracle:
-        lists = Oracle.load(raw_dir).recommend(list(cids[truth.customers]), cutoff, test_days, tx[tx.t_dat < cutoff])
-        preds = pd.Series(np.arange(len(aids)), aids).reindex(np.concatenate(lists)).to_numpy().reshape(len(lists), -1)
-        out['oracle'] = float(customer_metrics(np.nan_to_num(preds, nan=-1).astype(int), truth)['ap'].mean())
-    return out
-
-def repurchase_ratio(tx: pd.DataFrame, test_days: int = 1, pop_days: int = 6) -> float:
-    "MAP@12 of repurchase_decayed over decayed_popularity on the last `test_days` (the README's protocol for 1 and 6)."
-    m = protocol_maps(None, test_days, pop_days, tx=tx)
-    return m['repurchase_decayed']/max(m['decayed_popularity'], 1e-12)
-
-# %% ../nbs/00a_synthetic.ipynb #c048
-class Oracle:
-    "Ground truth of a synthetic dataset: the generator's own expected purchases, from its saved world."
-    def __init__(self, world: World):
-        self.w, self.aff, self._q = world, affinity(world), {}
-        self.cust = pd.Series(np.arange(len(world.customer_ids)), index=world.customer_ids)
-        self.art = pd.Series(np.arange(len(world.article_ids)), index=world.article_ids)
-
-    @classmethod
-    def load(cls, raw_dir: Path | str) -> Oracle:
-        p = Path(raw_dir)/'world.npz'
-        if not p.exists(): raise FileNotFoundError(f"{p} not found: the oracle needs a folder written by ensure_synthetic/generate.")
-        return cls(World.load(p))
-
-    def _state(self, c: np.ndarray, cutoff_day: int, history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        "Remembered purchases (articles, days; -1 empty) and last purchase day (NaN: none) of customer positions 0..n-1."
-        R, n = self.w.b.buffer, len(c)
-        pos = pd.Series(np.arange(n), index=c).groupby(level=0).first()
-        h = pd.DataFrame({'p': pos.reindex(history.customer_id.astype(str).values).values,
-                          'd': self.w.day(history.t_dat.values),
-                          'a': self.art.reindex(history.article_id.astype(str).values).values}).dropna()
-        h = h[h.d < cutoff_day].astype(np.int64).drop_duplicates().sort_values(['p', 'd', 'a'])
-        h['r'] = h.groupby('p').cumcount(ascending=False)
-        h = h[h.r < R]
-        buf_a, buf_d = np.zeros((n, R), np.int64), np.full((n, R), -1, np.int64)
-        buf_a[h.p, h.r], buf_d[h.p, h.r] = h.a, h.d
-        last = np.where(buf_d[:, 0] >= 0, buf_d[:, 0], np.nan)
-        return buf_a, buf_d, last
-
-    def scores(self, customer_ids: list[str], cutoff: pd.Timestamp, days: int, history: pd.DataFrame) -> np.ndarray:
-        "Expected units of every article bought by each customer in [cutoff, cutoff + days): (customers, articles)."
-        w, b = self.w, self.w.b
-        idx = self.cust.reindex(list(customer_ids)).values
-        known = ~np.isnan(idx); ci = np.nan_to_num(idx).astype(int)
-        c0 = int(w.day(cutoff)[0])
-        buf_a, buf_d, last = self._state(np.asarray(customer_ids), c0, history)
-        rate = np.where(known, w.rate[ci], np.median(w.rate))
-        S = np.zeros((len(ci), len(w.article_ids)), np.float32)
-        for d in range(c0, c0 + days):
-            rec, exp_ = expected_basket(w, d, d - last, rate)
-            q = self._q[d] if d in self._q else self._q.setdefault(d, explore_probs(w, d, self.aff))
-            mix = np.where(known[:, None], w.w1[ci, None]*q[w.k1[ci]] + (1 - w.w1[ci, None])*q[w.k2[ci]], w.cluster_mass @ q)
-            S += (exp_[:, None]*mix).astype(np.float32)
-            rw = recall_weights(w, d, buf_d); rw = rec[:, None]*rw/np.maximum(rw.sum(1, keepdims=True), 1e-300)
-            np.add.at(S, (np.repeat(np.arange(len(ci)), b.buffer), buf_a.ravel()), (1 - b.sibling_p)*rw.ravel())
-            n_var = w.prod_len[buf_a.ravel()]   # the sibling share spreads over all variants of the product
-            rows = np.repeat(np.repeat(np.arange(len(ci)), b.buffer), n_var)
-            cols = np.repeat(w.prod_start[buf_a.ravel()], n_var) + (np.arange(n_var.sum()) - np.repeat(np.cumsum(n_var) - n_var, n_var))
-            np.add.at(S, (rows, cols), np.repeat(b.sibling_p*rw.ravel()/n_var, n_var))
-        return S
-
-    def recommend(self, customer_ids: list[str], cutoff: pd.Timestamp, days: int, history: pd.DataFrame,
-                  k: int = 12, sold_only: bool = False) -> list[list[str]]:
-        """Per customer, the `k` articles she most likely buys in [cutoff, cutoff + days) given `history` (ties by
-        article_id); with `sold_only`, among the articles sold in `history` (those a model of the past can know)."""
-        out, ids, chunk = [], list(customer_ids), max(64, 2**24 // len(self.w.article_ids))
-        history = history[pd.to_datetime(history.t_dat) < pd.Timestamp(cutoff)]
-        unsold = ~np.isin(self.w.article_ids, history.article_id.astype(str).unique()) if sold_only else None
-        history = history[history.customer_id.astype(str).isin(set(map(str, ids)))]
-        for i in range(0, len(ids), chunk):
-            S = self.scores(ids[i:i + chunk], cutoff, days, history)
-            if sold_only: S[:, unsold] = -1
-            top = np.argpartition(-S, k, axis=1)[:, :k]
-            top = np.take_along_axis(top, np.lexsort((top, -np.take_along_axis(S, top, 1)), axis=1), 1)
-            out += [list(r) for r in self.w.article_ids[top]]
-        return out
-
-# %% ../nbs/00a_synthetic.ipynb #c052
-REAL_CATALOGUE = 105_542
-# statistic -> (real value, low, high): the README's tolerance where it gives one; for the rest (median and p90 of
-# basket sizes, two-year, customer and catalogue statistics) ours: ×/÷1.6 as the README's top-k shares for the
-# two-year repeat shares (a 15k-article catalogue makes every article 7 times more likely than in 105k), ×/÷1.5
-# for the heavy-tailed rows per customer, ±30% for day counts, ±15% for ages and category counts, ±5 points for shares.
-def _rel(v, r): return (v, v*(1 - r), v*(1 + r))
-def _fac(v, f): return (v, v/f, v*f)
-REAL_STATS = {
-    'final week: articles per customer-day, mean': (3.12, 2.5, 3.8),
-    'final week: articles per customer-day, median': (2, 1, 3),
-    'final week: articles per customer-day, p90': (6, 4, 8),
-    'final week: distinct purchase days per customer': (1.12, 1.05, 1.25),
-    'final week: rows repeating (customer, day, article)': (.098, .06, .14),
-    'final week: share of catalogue sold': (.17, .10, .25),
-    'final week: row share of top 0.011% of catalogue': _fac(.028, 1.6),
-    'final week: row share of top 0.095% of catalogue': _fac(.134, 1.6),
-    'final week: row share of top 0.95% of catalogue': _fac(.50, 1.6),
-    'final week: online rows': (.69, .60, .78),
-    **{f'final week: row share {g}': _rel(v, .3) for g, v in PG_ROWS.items()},
-    **{f'final week: row share {g}': _rel(v, .3) for g, v in IG_ROWS.items()},
-    **{f'catalogue share {g}': _rel(v, .3) for g, v in zip(IG_ROWS, [.377, .144, .119, .032, .329])},
-    **{f'final week: price p{q}': _rel(v, .2) for q, v in zip((10, 50, 90), (.0135, .0339, .0593))},
-    'last day: buyers who also bought in the 6 days before': (.19, .12, .30),
-    'last day: their articles bought by them in those 6 days': _rel(.19, .4),
-    'last day: their articles with a product_code bought then': _rel(.25, .4),
-    # ours, measured on the real sample: it holds half of the final week's buyers, so its 6 days show fewer of the
-    # articles on sale than the full data would, and the full data's share is at most this
-    'last day: pairs on articles unsold in the 6 days before': (.057, 0, .057),
-    'MAP@12 ratio repurchase_decayed / decayed_popularity (test 1 day)': (4.3, 3, 6),
-    'MAP@12 ratio, week-ahead (test 7 days, popularity 7 days)': (4.3, 2.5, 6),
-    **{f'two years: rows per customer p{q}': _fac(v, 1.5) for q, v in zip((25, 50, 75, 90), (3, 9, 26, 61))},
-    'two years: rows per customer max': _fac(368, 3),
-    'two years: distinct purchase days, median': _rel(3, .34),
-    'two years: distinct purchase days, mean': _rel(6.5, .3),
-    'two years: rows repeating an article bought on an earlier day': _fac(.04, 1.6),
-    'two years: rows repeating a product_code bought on an earlier day': _fac(.075, 1.6),
-    'two years: weekly volume, highest / lowest week': _fac(8.6, 1.5),
-    **{f'customers: age p{q}': _rel(v, .15) for q, v in zip((5, 25, 50, 75, 95), (20, 24, 31, 48, 60))},
-    'customers: FN = 1': (.40, .35, .45), 'customers: Active = 1': (.39, .34, .44),
-    'customers: club_member_status ACTIVE': (.96, .93, .99), 'customers: club_member_status PRE-CREATE': (.04, .01, .07),
-    'customers: fashion_news_frequency NONE': (.59, .54, .64), 'customers: fashion_news_frequency Regularly': (.40, .35, .45),
-    'catalogue: colour variants per product': _rel(2.23, .15),
-    **{f'catalogue: distinct {c}': _rel(v, .15) for c, v in [('product types', 131), ('departments', 299), ('sections', 57),
-        ('garment groups', 21), ('colour groups', 50), ('graphical appearances', 30), ('indexes', 10), ('index groups', 5)]}}
-
-# %% ../nbs/00a_synthetic.ipynb #c053
-def _stats(a: pd.DataFrame, cu: pd.DataFrame, tx: pd.DataFrame) -> dict:
-    end, day = tx.t_dat.max(), pd.Timedelta(days=1)
-    s, wk = {}, tx[tx.t_dat > end - 7*day]
-    cd = wk.groupby(['customer_id', 't_dat']).size()
-    s['final week: articles per customer-day, mean'] = cd.mean()
-    s['final week: articles per customer-day, median'] = cd.median()
-    s['final week: articles per customer-day, p90'] = cd.quantile(.9)
-    s['final week: distinct purchase days per customer'] = wk.groupby('customer_id').t_dat.nunique().mean()
-    s['final week: rows repeating (customer, day, article)'] = 1 - len(wk.drop_duplicates(['customer_id', 't_dat', 'article_id']))/len(wk)
-    s['final week: share of catalogue sold'] = wk.article_id.nunique()/len(a)
-    vc = wk.article_id.value_counts().values
-    for pct, top in [('0.011', 12), ('0.095', 100), ('0.95', 1000)]:
-        s[f'final week: row share of top {pct}% of catalogue'] = vc[:max(1, round(len(a)*top/REAL_CATALOGUE))].sum()/len(wk)
-    s['final week: online rows'] = (wk.sales_channel_id == 2).mean()
-    art = a.set_index('article_id')
-    for col, groups in [('product_group_name', PG_ROWS), ('index_group_name', IG_ROWS)]:
-        sh = wk.article_id.map(art[col]).value_counts(normalize=True)
-        for g in groups: s[f'final week: row share {g}'] = sh.get(g, 0.)
-    cat = a.index_group_name.value_counts(normalize=True)
-    for g in IG_ROWS: s[f'catalogue share {g}'] = cat.get(g, 0.)
-    for q in (10, 50, 90): s[f'final week: price p{q}'] = wk.price.quantile(q/100)
-    last, prev = tx[tx.t_dat == end], tx[(tx.t_dat < end) & (tx.t_dat >= end - 6*day)]
-    both = set(last.customer_id) & set(prev.customer_id)
-    s['last day: buyers who also bought in the 6 days before'] = len(both)/last.customer_id.nunique()
-    pc = art.product_code
-    l2 = last[last.customer_id.isin(both)].drop_duplicates(['customer_id', 'article_id'])
-    p2 = prev[prev.customer_id.isin(both)]
-    s['last day: their articles bought by them in those 6 days'] = \
-        (l2.customer_id + l2.article_id).isin(set(p2.customer_id + p2.article_id)).mean()
-    s['last day: their articles with a product_code bought then'] = \
-        (l2.customer_id + l2.article_id.map(pc)).isin(set(p2.customer_id + p2.article_id.map(pc))).mean()
-    s['last day: pairs on articles unsold in the 6 days before'] = \
-        (~last.drop_duplicates(['customer_id', 'article_id']).article_id.isin(set(prev.article_id))).mean()
-    s['MAP@12 ratio repurchase_decayed / decayed_popularity (test 1 day)'] = repurchase_ratio(tx, 1, 6)
-    s['MAP@12 ratio, week-ahead (test 7 days, popularity 7 days)'] = repurchase_ratio(tx, 7, 7)
-    per = tx.groupby('customer_id').size()
-    for q in (25, 50, 75, 90): s[f'two years: rows per customer p{q}'] = per.quantile(q/100)
-    s['two years: rows per customer max'] = per.max()
-    nd = tx.groupby('customer_id').t_dat.nunique()
-    s['two years: distinct purchase days, median'], s['two years: distinct purchase days, mean'] = nd.median(), nd.mean()
-    for name, key in [('an article', tx.article_id), ('a product_code', tx.article_id.map(pc))]:
-        first = tx.t_dat.groupby([tx.customer_id, key]).transform('min')
-        s[f'two years: rows repeating {name} bought on an earlier day'] = (tx.t_dat > first).mean()
-    weeks = (end - tx.t_dat).dt.days // 7
-    full = weeks[weeks < (end - tx.t_dat.min()).days // 7 + (((end - tx.t_dat.min()).days + 1) % 7 == 0)]
-    vol = full.value_counts()
-    s['two years: weekly volume, highest / lowest week'] = vol.max()/vol.min()
-    age = cu.age.dropna()
-    for q in (5, 25, 50, 75, 95): s[f'customers: age p{q}'] = age.quantile(q/100)
-    s['customers: FN = 1'], s['customers: Active = 1'] = (cu.FN == 1).mean(), (cu.Active == 1).mean()
-    for col, v in [('club_member_status', 'ACTIVE'), ('club_member_status', 'PRE-CREATE'),
-                   ('fashion_news_frequency', 'NONE'), ('fashion_news_frequency', 'Regularly')]:
-        s[f'customers: {col} {v}'] = (cu[col] == v).mean()
-    s['catalogue: colour variants per product'] = len(a)/a.product_code.nunique()
-    for c, col in [('product types', 'product_type_no'), ('departments', 'department_no'), ('sections', 'section_no'),
-                   ('garment groups', 'garment_group_no'), ('colour groups', 'colour_group_code'),
-                   ('graphical appearances', 'graphical_appearance_no'), ('indexes', 'index_code'), ('index groups', 'index_group_no')]:
-        s[f'catalogue: distinct {c}'] = a[col].nunique()
-    return s
-
-def realism(raw_dir: Path | str) -> pd.DataFrame:
-    "Every statistic of REAL_STATS measured on the Kaggle files in `raw_dir`, beside the real value, with pass/fail."
-    s = _stats(*read_raw(raw_dir))
-    rows = [(k, real, s[k], f'{lo:.4g} – {hi:.4g}', bool(lo <= s[k] <= hi)) for k, (real, lo, hi) in REAL_STATS.items()]
-    return pd.DataFrame(rows, columns=['statistic', 'real', 'synthetic', 'tolerance', 'pass']).set_index('statistic')

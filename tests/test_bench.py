@@ -1,11 +1,10 @@
 "The benchmark scripts on small inputs: retrieval figures, the quality table, BENCHMARKS.md."
 import json, subprocess, sys
 from pathlib import Path
+import pytest
+from bench import common, device, ranker_ablation, retrieval, run, scale, seeds
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT/'bench'))
-import pytest
-import common, device, ranker_ablation, retrieval, run, scale, seeds
 
 def test_retrieval_small():
     r = retrieval.run(n=3000, n_queries=100, n_single=10, k=20, clusters=30)
@@ -60,8 +59,8 @@ def test_seeds_on_tiny(tmp_path):
     with pytest.raises(ValueError, match='at least 1'): seeds.main('tiny', 0, tmp_path/'t.json', tmp_path/'metrics.json')
 
 def test_scale_tiny(tmp_path, monkeypatch):
-    "bench/scale.py's tiny check end to end (each stage in its own process); BENCHMARKS.md says whether it ran the code of now."
-    subprocess.run([sys.executable, str(ROOT/'bench'/'scale.py'), '--preset', 'tiny', '--out', str(tmp_path/'scale-tiny.json')], cwd=ROOT, check=True)
+    "`python -m bench.scale`'s tiny check end to end (each stage in its own process); BENCHMARKS.md says whether it ran the code of now."
+    subprocess.run([sys.executable, '-m', 'bench.scale', '--preset', 'tiny', '--out', str(tmp_path/'scale-tiny.json')], cwd=ROOT, check=True)
     monkeypatch.setattr(run, 'REPORTS', tmp_path)
     r = run.scale()
     assert [s['stage'] for s in r['stages']] == list(scale.STAGES) and r['ok'] and r['meets_targets'] and r['current']

@@ -1,5 +1,5 @@
 "The raw-data loader: the real sample's figures, each validation error, id normalisation, file variants."
-import warnings
+import gzip, io
 from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from hm_recsys.data import DataError, example_frames, fingerprint, load_raw, write_kaggle
@@ -97,3 +97,51 @@ def test_fingerprint(frames, tmp_path):
     a, b = write_kaggle(tmp_path/'a', frames), write_kaggle(tmp_path/'b', frames)
     assert fingerprint(a) == fingerprint(b) and len(fingerprint(a)) == 16
     assert fingerprint(broken(frames, tmp_path/'c', 'transactions', 'price', 0, '0.5')) != fingerprint(a)
+
+def as_parquet(b: bytes) -> bytes:
+    buf = io.BytesIO(); pd.read_csv(io.BytesIO(b), dtype=str).to_parquet(buf); return buf.getvalue()
+
+@pytest.mark.parametrize('file,data,msg', [
+    ('customers.csv', lambda b: b.decode().encode('utf-16'),
+     "customers.csv: not UTF-8 CSV text: UTF-16 text. Save it as UTF-8 CSV (in Excel: 'CSV UTF-8 (comma delimited)'), or give the table as customers.parquet"),
+    ('customers.csv', lambda b: b.decode().encode('utf-16-le'), "customers.csv: not UTF-8 CSV text: UTF-16 text."),   # no byte-order mark
+    ('customers.csv.gz', lambda b: gzip.compress(gzip.decompress(b).decode().encode('utf-16')), "customers.csv.gz: not UTF-8 CSV text: UTF-16 text"),
+    ('articles.csv', lambda b: b.replace(b'A top.', 'Un haut brod\xe9.'.encode('latin-1')),
+     r"articles.csv: not UTF-8 CSV text: line 2 holds bytes that are not UTF-8 (Latin-1 or Windows-1252 text?), in b'"),
+    ('articles.csv', as_parquet, "articles.csv: not UTF-8 CSV text: a Parquet file. Name it articles.parquet: the loader reads that too."),
+    ('articles.csv', gzip.compress, "articles.csv: not UTF-8 CSV text: gzip-compressed. Name it articles.csv.gz"),
+    ('transactions_train.csv', lambda b: bytes(range(256)) * 40, "transactions_train.csv: not UTF-8 CSV text: binary data. Save it as UTF-8 CSV"),
+    ('transactions_train.csv.gz', gzip.decompress, "transactions_train.csv.gz: not gzip-compressed, though its name ends .gz"),
+    ('articles.parquet', lambda b: b'article_id\n0108775015\n', "articles.parquet: not a Parquet file"),
+])
+def test_file_not_in_its_format(frames, tmp_path, file, data, msg):
+    "A file whose content is not what its name says: a DataError saying so, and what to do."
+    folder = write_kaggle(tmp_path, frames, file[file.index('.'):])
+    (tmp_path/file).write_bytes(data((tmp_path/file).read_bytes()))
+    with pytest.raises(DataError) as e: load_raw(folder)
+    assert msg in str(e.value) and str(tmp_path) in str(e.value)
+
+@pytest.mark.parametrize('suffix', ['.csv', '.csv.gz'])
+@pytest.mark.parametrize('col', [0, 3, 4])   # a dictionary (t_dat), a float (price) and an integer (sales_channel_id) column
+def test_not_utf8_past_the_header_block(tmp_path, suffix, col):
+    "A byte that is not UTF-8 deep in a file (pyarrow's error, past the header's block): the same DataError, with its line."
+    p = write_kaggle(tmp_path, example_frames(days=600), suffix)/f'transactions_train{suffix}'
+    lines = (gzip.decompress if suffix == '.csv.gz' else bytes)(p.read_bytes()).split(b'\n')
+    row = len(lines) - 4
+    cells = lines[row].split(b','); cells[col] = cells[col][:-1] + b'\xe9'; lines[row] = b','.join(cells)
+    p.write_bytes((gzip.compress if suffix == '.csv.gz' else bytes)(b'\n'.join(lines)))
+    assert len(lines) > 2000   # the first block the header is read from holds ~100 lines
+    with pytest.raises(DataError, match=rf"transactions_train{suffix}: not UTF-8 CSV text: line {row + 1} holds bytes that are not UTF-8"):
+        load_raw(tmp_path)
+
+@pytest.mark.parametrize('others', [['.parquet'], ['.csv.gz'], ['.csv.gz', '.parquet']])
+def test_several_versions_of_a_file(frames, tmp_path, others):
+    "Two versions of one file: load_raw and fingerprint name them and ask to keep one; with one left, both work."
+    write_kaggle(tmp_path, frames)
+    for s in others: write_kaggle(tmp_path, {'transactions': frames['transactions']}, s)
+    names = ['transactions_train.csv', *(f'transactions_train{s}' for s in others)]
+    for f in (load_raw, fingerprint):
+        with pytest.raises(DataError) as e: f(tmp_path)
+        assert f"{tmp_path}: several versions of one file: {', '.join(names[:-1])} and {names[-1]}. Keep one of them" in str(e.value)
+    for name in names[:-1]: (tmp_path/name).unlink()
+    assert load_raw(tmp_path).report['files']['transactions'] == names[-1] and len(fingerprint(tmp_path)) == 16

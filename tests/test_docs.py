@@ -2,10 +2,9 @@
 import re, sys
 from pathlib import Path
 import pytest
+from docs import build
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT/'docs'))
-import build
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
@@ -82,3 +81,79 @@ def test_quarto_source(tmp_path):
     if (ROOT/'reports'/'00_config.ipynb').exists():   # make all's executed copy, outputs and all
         assert any(c.get('outputs') for c in json.loads((out/'00_config.ipynb').read_text())['cells'])
     assert 'output-dir: _docs' in (out/'nbdev.yml').read_text()
+
+# ---------------------------------------------------------------- what no page may show
+SECRET = '/home/someone/private/params/default.yaml'   # the absolute path papermill injects, as make all would
+ADDRESS = re.compile(r'\bat 0x[0-9a-fA-F]+|0x[0-9a-fA-F]{8,}')   # a repr with a memory address
+
+@pytest.fixture
+def executed_root(tmp_path):
+    "A tiny project: nbs/demo.ipynb, and reports/demo.ipynb as papermill writes it (with the injected-parameters cell)."
+    import nbformat
+    cells = [nbformat.v4.new_markdown_cell('# Demo\n\n> A page.'),
+             nbformat.v4.new_code_cell('params = "own-default"', metadata={'tags': ['parameters']}),
+             nbformat.v4.new_code_cell('print("shown")', outputs=[nbformat.v4.new_output('stream', text='shown\n')])]
+    root = tmp_path/'project'
+    for d in ('nbs', 'reports'): (root/d).mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), root/'nbs'/'demo.ipynb')
+    injected = nbformat.v4.new_code_cell(f'# Parameters\nparams = "{SECRET}"\n', metadata={'tags': ['injected-parameters']})
+    nbformat.write(nbformat.v4.new_notebook(cells=cells[:2] + [injected] + cells[2:]), root/'reports'/'demo.ipynb')
+    return root
+
+def test_fallback_hides_injected_parameters(executed_root, tmp_path):
+    "The fallback's page of an executed notebook: its outputs, its own parameters cell, never papermill's injected one."
+    out = tmp_path/'site'
+    build.build_fallback(out, root=executed_root, notebooks=['demo'], modules=[], run=(), log=lambda *a: None)
+    page = (out/'demo.html').read_text()
+    assert 'shown' in page and '"own-default"' in page   # the executed copy, the notebook's parameters cell kept
+    assert SECRET not in page and 'someone' not in page and 'injected-parameters' not in page
+
+def test_quarto_source_hides_injected_parameters(executed_root, tmp_path, monkeypatch):
+    "What Quarto renders: the executed notebook without the injected cell (nbdev's YAML stubbed: no project config here)."
+    import nbdev.quarto
+    def refresh():
+        for f in ('nbdev.yml', '_quarto.yml'): (executed_root/'nbs'/f).write_text('')
+    monkeypatch.setattr(nbdev.quarto, 'refresh_quarto_yml', refresh)
+    out = build.quarto_source(tmp_path/'src', root=executed_root, notebooks=['demo'], run=())
+    text = (out/'demo.ipynb').read_text()
+    assert 'shown' in text and 'own-default' in text
+    assert SECRET not in text and 'injected-parameters' not in text
+
+MODULE = '''"A module of constants for the docs' tests."
+__all__ = ['N', 'NAME', 'PAIR', 'CSS', 'CHECKS', 'check_id']
+N = 3
+NAME = 'short'
+PAIR = (1, 'a')
+CSS = """
+.x {color: red}
+""" + 'LONGVALUE-' * 40
+def check_id(x):
+    "Check an id."
+    return x
+CHECKS = {'id': check_id, 'k': lambda k: k}
+'''
+
+def test_api_constants(tmp_path, monkeypatch):
+    "Constants: name and value when short and simple, else name and type: no long strings, no function reprs with addresses."
+    import importlib.util
+    (tmp_path/'docs_fake.py').write_text(MODULE)
+    spec = importlib.util.spec_from_file_location('hm_recsys.docs_fake', tmp_path/'docs_fake.py')
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    monkeypatch.setitem(sys.modules, 'hm_recsys.docs_fake', mod)
+    md = build.api_markdown('docs_fake', 'fake', link=False)
+    assert "`N = 3`" in md and "`NAME = 'short'`" in md and "`PAIR = (1, 'a')`" in md
+    assert '`CSS`: `str`' in md and '`CHECKS`: `dict` (2 items)' in md and 'Check an id.' in md
+    assert 'LONGVALUE' not in md and 'color: red' not in md and '<function' not in md and not ADDRESS.search(md)
+    page = build.notebook_html(build.markdown_nb(md), 'hm_recsys.docs_fake')
+    assert 'CHECKS' in page and 'LONGVALUE' not in page and not ADDRESS.search(page)
+
+def test_api_no_addresses():
+    "The reference of every module of hm_recsys: no memory address, no value longer than a line."
+    for m, nb in build.module_notebooks().items():
+        md = build.api_markdown(m, nb)
+        assert not ADDRESS.search(md), f'hm_recsys.{m}: {ADDRESS.search(md).group()}'
+        long = [l for l in md.splitlines() if l.startswith('`') and ' = ' in l and len(l) > build.SHORT + 2]
+        assert not long, f'hm_recsys.{m}: {long}'
+
+def test_site_no_addresses(site):
+    for page in site.glob('*.html'): assert not ADDRESS.search(page.read_text()), page.name

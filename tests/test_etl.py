@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, pytest
 from hm_recsys.config import Config
 from hm_recsys.data import example_frames, load_raw, write_kaggle
-from hm_recsys.etl import Split, history, load_processed, run_etl
+from hm_recsys.etl import history, load_processed, run_etl
 
 REAL = Path(__file__).resolve().parents[2]/'shared'/'data'/'hm-real-sample'
 

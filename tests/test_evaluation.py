@@ -83,7 +83,7 @@ def toy_tables():
     return Tables(arts, cus, tx, Split(pd.Timestamp('2020-09-21'), pd.Timestamp('2020-09-22'), pd.Timestamp('2020-09-23')))
 
 def test_baselines_on_toy_data():
-    from hm_recsys.evaluation import AgePopularity
+    from hm_recsys.baselines import AgePopularity
     t, cut, c = toy_tables(), '2020-09-22', np.arange(4)
     # units in the 6 days before: 4 -> 3, 3 -> 2, 2 -> 3, 1 -> 1; the test day (article 0, 9 units) is never seen
     np.testing.assert_array_equal(Popularity(6).fit(t, cut).recommend(c, 5)[0], [2, 4, 3, 1, -1])

@@ -1,12 +1,12 @@
 "Two-tower model, FAISS index, recommenders and registry on the tiny synthetic data."
-import json, os, shutil, subprocess, sys
-import numpy as np, pandas as pd, pytest, torch
+import json, os, subprocess, sys
+import numpy as np, pytest, torch
 from hm_recsys.config import load_config, write_json
 from hm_recsys.etl import run_etl
-from hm_recsys.etl import history
 from hm_recsys.model import History, article_embeddings, customer_embeddings, day_number, fit_two_tower, model_params
-from hm_recsys.index import (BlendRecommender, TwoTowerRecommender, brute_force_topk, build_index, load_registry,
-                             same_topk, save_registry)
+from hm_recsys.baselines import BlendRecommender
+from hm_recsys.index import TwoTowerRecommender, brute_force_topk, build_index, same_topk
+from hm_recsys.registry import load_registry, save_registry
 
 @pytest.fixture(scope='module')
 def setup():
@@ -55,7 +55,7 @@ def test_faiss_exact_equals_numpy(fitted):
 def test_recommenders_follow_the_interface(setup, fitted):
     cfg, tables, p = setup
     c = np.arange(20)
-    for rec in (fitted, BlendRecommender(p, cfg.pop_days, cfg.seed, two_tower=fitted).fit(tables, fitted.cutoff)):
+    for rec in (fitted, BlendRecommender(fitted, cfg.pop_days).fit(tables, fitted.cutoff)):
         r = rec.recommend(c, 12)
         assert r.dtype == np.int32 and r.shape == (20, 12) and (r >= -1).all()
         assert all(len(set(x[x >= 0])) == (x >= 0).sum() for x in r)

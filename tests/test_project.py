@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest, yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from hm_recsys.config import load_config
+from hm_recsys.config import SECTIONS, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +43,18 @@ def test_every_params_file_loads():
         if p.stem == 'kaggle': continue  # needs DATA=...
         cfg = load_config(p.stem)
         assert cfg.dataset and cfg.reports_dir
+
+def test_params_sections_are_known(tmp_path):
+    "A misspelt block (`modle:`) fails, naming the file, the block, the likely one and every known one; the known all load."
+    every = tmp_path/'every.yaml'
+    every.write_text('dataset: every\n' + ''.join(f'{s}:\n  x: 1\n' for s in SECTIONS))
+    assert load_config(every).sections == {s: {'x': 1} for s in SECTIONS} and 'blend' in SECTIONS
+    typo = tmp_path/'typo.yaml'
+    typo.write_text('dataset: typo\nmodle:\n  dim: 8\nrankr: {trees: 5}\nextras: {a: 1}\n')
+    with pytest.raises(ValueError) as e: load_config(typo)
+    msg = str(e.value)
+    assert msg.startswith(f"{typo}: unknown section(s) 'modle' (did you mean 'model'?), 'rankr' (did you mean 'ranker'?), 'extras';")
+    assert msg.endswith(f"the known sections are {', '.join(SECTIONS)}.")
 
 def test_makefile_is_safe_and_pins_cpu_torch():
     mk = (ROOT/'Makefile').read_text()
@@ -91,7 +103,8 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     out = copy/'reports'/'kaggle'
     assert sorted(p.name for p in out.glob('*.ipynb')) == sorted(f'{n}.ipynb' for n in
-        ('00_config', '00_data', '01_eda', '02_etl', '03_features', '04_model', '05_index', '05b_candidates', '05c_ranker', '06_evaluation', '07_serving', '08_submission'))
+        ('00_config', '00_data', '01_eda', '02_etl', '03_features', '03a_evaluation', '04_model', '05_index', '05a_registry', '05b_candidates',
+         '05c_ranker', '06_leaderboard', '07_serving', '07a_app', '07b_api', '08_submission'))
     m = json.loads((out/'metrics.json').read_text())
     assert m['dataset'] == 'kaggle' and m['recommenders']['ranker']['map@12'] > 0
     assert 'unknown parameter' not in run.stderr

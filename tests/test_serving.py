@@ -1,25 +1,25 @@
 """Serving: `recommend` (warm, cold, unknown, bad input, record_purchase), the HTTP API (every bad input, concurrency,
 health after), the Gradio app through gradio_client, and an end-to-end run in headless Chromium (screenshot)."""
-import hashlib, shutil, sys
+import hashlib, shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 import numpy as np, pytest
 from fastapi.testclient import TestClient
-from hm_recsys import serving as S
+from hm_recsys import api as http_api, app as gradio_app, serving as S
+from hm_recsys.registry import ensure_registry
 from hm_recsys.config import load_config
+from docs.screenshot import CHROMIUM, demo as demo_png, served, shoot, show_example
 
 pytestmark = pytest.mark.filterwarnings('ignore:.*(no_silent_downcasting|copy keyword).*')  # inside gradio's queue
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT/'docs'))
-from screenshot import CHROMIUM, demo as demo_png, served, shoot, show_example
 UNKNOWN = hashlib.sha256(b'nobody').hexdigest()
 
 @pytest.fixture(scope='session')
 def registry(tmp_path_factory) -> Path:
     "A tiny registry built from scratch in a temporary project root by the pipeline's own functions (2 epochs, no tuning)."
     cfg = replace(load_config('tiny'), root=tmp_path_factory.mktemp('tiny'))
-    return S.ensure_registry(cfg, epochs=2)
+    return ensure_registry(cfg, epochs=2)
 
 @pytest.fixture(scope='session')
 def data(registry) -> S.ServingData: return S.serving_data(registry)
@@ -105,7 +105,7 @@ def test_record_purchase_bad_input(svc, ids):
 # ---- the HTTP API ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope='module')
 def api(data):
-    with TestClient(S.create_app(S.HMRecommender(data))) as c: yield c
+    with TestClient(http_api.create_app(S.HMRecommender(data))) as c: yield c
 
 def test_api_health_docs_ui(api):
     h = api.get('/health').json()
@@ -163,8 +163,8 @@ def test_api_concurrent(api, ids):
 # ---- the Gradio app and the browser -------------------------------------------------------------------------
 def test_gradio_client(registry, ids):
     from gradio_client import Client
-    demo = S.build_demo(S.HMRecommender.load(registry))  # load() as the app does
-    _, url, _ = demo.launch(server_name='127.0.0.1', server_port=S.free_port(), prevent_thread_lock=True, quiet=True, theme=S.THEME, css=S.CSS)
+    demo = gradio_app.build_demo(S.HMRecommender.load(registry))  # load() as the app does
+    _, url, _ = demo.launch(server_name='127.0.0.1', server_port=http_api.free_port(), prevent_thread_lock=True, quiet=True, theme=gradio_app.THEME, css=gradio_app.CSS)
     try:
         client = Client(url, verbose=False)
         profile, history, cards, raw = client.predict(ids['warm'], 12, api_name='/recommend')
@@ -180,7 +180,7 @@ def test_gradio_client(registry, ids):
 @pytest.fixture(scope='module')
 def server(data):
     "The API and the app served by uvicorn on 127.0.0.1 in a thread."
-    with served(S.create_app(S.HMRecommender(data))) as url: yield url
+    with served(http_api.create_app(S.HMRecommender(data))) as url: yield url
 
 @pytest.mark.skipif(not CHROMIUM, reason='Chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test')
 def test_browser(server, ids, tmp_path):
@@ -212,14 +212,14 @@ def test_pictures_from_an_images_folder(data, ids, tmp_path, monkeypatch):
     from PIL import Image
     svc = S.HMRecommender(data)
     card = svc.recommend(ids['warm'], 1).articles[0]
-    swatch = S.data_uri(S.article_picture(card.article_id, card.product_type, card.colour))
+    swatch = gradio_app.data_uri(gradio_app.article_picture(card.article_id, card.product_type, card.colour))
     (tmp_path/card.article_id[:3]).mkdir()
     Image.new('RGB', (60, 90), (1, 2, 3)).save(tmp_path/card.article_id[:3]/f'{card.article_id}.jpg')
     monkeypatch.setenv('HM_IMAGES_DIR', str(tmp_path))
     photo = S.HMRecommender(data)
-    html = S.cards_html(photo, [card])
-    assert photo.images_dir == str(tmp_path) and swatch not in html and S.cards_html(svc, [card]).count(swatch) == 1
-    px = S.article_picture(card.article_id, card.product_type, card.colour, str(tmp_path)).getpixel((5, 5))
+    html = gradio_app.cards_html(photo, [card])
+    assert photo.images_dir == str(tmp_path) and swatch not in html and gradio_app.cards_html(svc, [card]).count(swatch) == 1
+    px = gradio_app.article_picture(card.article_id, card.product_type, card.colour, str(tmp_path)).getpixel((5, 5))
     assert max(abs(a - b) for a, b in zip(px, (1, 2, 3))) <= 4  # JPEG
 
 def test_ranker_lists(registry, tmp_path):
@@ -234,7 +234,7 @@ def test_ranker_lists(registry, tmp_path):
     lists = ranked_lists(r, np.arange(len(tables.customers)), k=5)
     save_ranked(cfg, r, lists, path)
     svc = S.HMRecommender.load(path)
-    assert S.about(svc).startswith("The LightGBM ranker's lists") and S.about(S.HMRecommender.load(registry)).startswith('Two-tower retrieval')
+    assert gradio_app.about(svc).startswith("The LightGBM ranker's lists") and gradio_app.about(S.HMRecommender.load(registry)).startswith('Two-tower retrieval')
     c = int(lists.customer_idx.iloc[0]); cid = svc.data.customers.customer_id.iloc[c]
     rec = svc.recommend(cid, 12)
     assert rec.strategy == 'ranker' and svc.version.startswith('ranker-')

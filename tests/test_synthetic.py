@@ -1,10 +1,12 @@
 "Synthetic generator: determinism, exact Kaggle format, idempotent ensure_synthetic, oracle, realism table."
-import json, re
+import json
 from dataclasses import replace
 from pathlib import Path
-import numpy as np, pandas as pd, pytest
+import pandas as pd, pytest
 from hm_recsys.config import load_config
-from hm_recsys.synthetic import END_DATE, Oracle, REAL_STATS, ensure_synthetic, generate, protocol_maps, read_raw, realism
+from hm_recsys.oracle import Oracle
+from hm_recsys.realism import REAL_STATS, protocol_maps, read_raw, realism
+from hm_recsys.synthetic import END_DATE, ensure_synthetic, generate
 
 REAL = Path(__file__).resolve().parents[2]/'shared'/'data'/'hm-real-sample'
 FILES = ('articles.csv', 'customers.csv', 'transactions_train.csv')
@@ -77,6 +79,18 @@ def test_oracle_valid_and_beats_popularity(tiny):
     assert len(unknown[0]) == 12
     m = protocol_maps(tiny, 7, 7, oracle=True)
     assert m['oracle'] > 1.3 * max(m['decayed_popularity'], m['repurchase_decayed']), m
+
+def test_product_types_ship_with_the_package():
+    "The product-type table is a data file of the package, read at import and declared as package data for a wheel."
+    import tomllib
+    from hm_recsys.synthetic import PRODUCT_TYPES
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[1]/'pyproject.toml').read_text())
+    assert 'product_types.csv' in pyproject['tool']['setuptools']['package-data']['hm_recsys']
+    assert len(PRODUCT_TYPES) == 131 and all(len(r) == 6 for r in PRODUCT_TYPES)
+
+def test_catalogue_shares_have_one_source():
+    from hm_recsys.synthetic import IG_CATALOGUE
+    assert {g: REAL_STATS[f'catalogue share {g}'][0] for g in IG_CATALOGUE} == IG_CATALOGUE
 
 def test_realism_table(tiny):
     r = realism(tiny)
