@@ -54,7 +54,7 @@ NBS := 00a_synthetic 00b_oracle $(NBS) 03b_realism
 endif
 REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
 
-.PHONY: help setup lock all pipeline test test-notebooks test-py export clean-nbs lab real-sample demo screenshot serve docs readme bench bench-scale clean
+.PHONY: help setup lock all pipeline test lint test-notebooks test-py export clean-nbs lab real-sample demo screenshot serve docs readme bench bench-scale clean
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
@@ -88,6 +88,7 @@ $(STAMP): $(SETUP_FROM) FORCE
 	  $(BIN)/python -m pip install -q $(PIN) torch==2.13.0; \
 	  $(BIN)/python -m pip install -q $(PIN) -e '.[dev]'; \
 	  $(BIN)/python -m ipykernel install --sys-prefix --name hm-recsys --display-name "Python 3 (hm-recsys)" >/dev/null; \
+	  if [ -d .git ]; then $(BIN)/nbdev-install-hooks >/dev/null && $(BIN)/pre-commit install >/dev/null; fi; \
 	  cat $(SETUP_FROM) > $(VENV)/installed.from; }
 	@touch $@
 
@@ -140,10 +141,14 @@ $(R)/05b_candidates.ipynb: $(R)/05a_registry.ipynb
 $(R)/05c_ranker.ipynb: $(R)/05b_candidates.ipynb
 $(R)/06_leaderboard.ipynb $(R)/07_serving.ipynb $(R)/07a_app.ipynb $(R)/07b_api.ipynb $(R)/08_submission.ipynb: $(R)/05c_ranker.ipynb
 
-test: $(STAMP) ## Check the export, run every notebook on tiny data (nbdev-test), then pytest
+test: $(STAMP) ## Check the export and the lint, run every notebook on tiny data (nbdev-test), then pytest
 	$(BIN)/nbdev-export
 	@git diff --quiet -- hm_recsys 2>/dev/null || { echo "hm_recsys/ differs from the notebooks: run make export and commit"; git --no-pager diff --stat -- hm_recsys; exit 1; }
-	$(MAKE) --no-print-directory test-notebooks test-py
+	$(MAKE) --no-print-directory lint test-notebooks test-py
+
+lint: $(STAMP) ## ruff check and ruff format --check (pyproject.toml), as the pre-commit hook runs them
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-notebooks: $(STAMP)
 	$(BIN)/nbdev-test --n-workers 0 --do-print --timing

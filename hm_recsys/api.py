@@ -18,34 +18,52 @@ from pydantic import BaseModel, Field
 from .app import CSS, THEME, build_demo
 from .config import load_config
 from .registry import registry_dir
-from .serving import (CID_EXAMPLE, MAX_TOP_K, HMRecommender, InvalidInput, Recommendations, _show, check_article_id, check_customer_id,
-                               check_top_k, get_service, use_service)
+from hm_recsys.serving import (
+    CID_EXAMPLE,
+    MAX_TOP_K,
+    HMRecommender,
+    InvalidInput,
+    Recommendations,
+    _show,
+    check_article_id,
+    check_customer_id,
+    check_top_k,
+    get_service,
+    use_service,
+)
 
 # %% auto #0
 __all__ = ['CHECKS', 'RecommendRequest', 'PurchaseRequest', 'create_app', 'check_port', 'free_port', 'serve', 'main']
 
 # %% ../nbs/07b_api.ipynb #c047
 class RecommendRequest(BaseModel):
-    customer_id: str = Field(description='64 hexadecimal characters (Kaggle customer_id)', examples=[CID_EXAMPLE])
-    top_k: int = Field(12, ge=1, le=MAX_TOP_K, strict=True, description=f'how many articles, 1 to {MAX_TOP_K}')
+    customer_id: str = Field(description="64 hexadecimal characters (Kaggle customer_id)", examples=[CID_EXAMPLE])
+    top_k: int = Field(12, ge=1, le=MAX_TOP_K, strict=True, description=f"how many articles, 1 to {MAX_TOP_K}")
+
 
 class PurchaseRequest(BaseModel):
-    customer_id: str = Field(description='a known customer: 64 hexadecimal characters', examples=[CID_EXAMPLE])
-    article_id: str = Field(description='10 digits (Kaggle article_id)', examples=['0108775015'])
+    customer_id: str = Field(description="a known customer: 64 hexadecimal characters", examples=[CID_EXAMPLE])
+    article_id: str = Field(description="10 digits (Kaggle article_id)", examples=["0108775015"])
 
-CHECKS = {'customer_id': check_customer_id, 'top_k': check_top_k, 'article_id': check_article_id}
+
+CHECKS = {"customer_id": check_customer_id, "top_k": check_top_k, "article_id": check_article_id}
+
 
 def _message(err: dict) -> str:
     "A readable sentence for one pydantic error, from the service's own checks where the field has one."
-    loc = [str(x) for x in err.get('loc', ()) if x != 'body']
-    field = loc[-1] if loc else 'body'
-    if err.get('type') == 'missing': return f"{field}: is required."
-    if err.get('type') == 'json_invalid':
-        return f"body: is not valid JSON ({err.get('ctx', {}).get('error', 'decode error')}); send e.g. {{\"customer_id\": \"{CID_EXAMPLE}\", \"top_k\": 12}}."
+    loc = [str(x) for x in err.get("loc", ()) if x != "body"]
+    field = loc[-1] if loc else "body"
+    if err.get("type") == "missing":
+        return f"{field}: is required."
+    if err.get("type") == "json_invalid":
+        return f'body: is not valid JSON ({err.get("ctx", {}).get("error", "decode error")}); send e.g. {{"customer_id": "{CID_EXAMPLE}", "top_k": 12}}.'
     if field in CHECKS:
-        try: CHECKS[field](err.get('input'))
-        except InvalidInput as e: return str(e)
+        try:
+            CHECKS[field](err.get("input"))
+        except InvalidInput as e:
+            return str(e)
     return f"{field}: {err.get('msg', 'is invalid').lower()}, not {type(err.get('input')).__name__} {_show(err.get('input'))}."
+
 
 def create_app(service: HMRecommender | None = None, ui: bool = True, threads: int = 4) -> FastAPI:
     "The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`; `threads` run requests."
@@ -56,70 +74,101 @@ def create_app(service: HMRecommender | None = None, ui: bool = True, threads: i
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
 
-    app = FastAPI(title='hm-recsys', version=svc.version, lifespan=lifespan, summary='Personalised H&M recommendations: '
-                  'ranked candidates or two-tower retrieval with FAISS, popularity fallback for cold-start customers.')
+    app = FastAPI(
+        title="hm-recsys",
+        version=svc.version,
+        lifespan=lifespan,
+        summary="Personalised H&M recommendations: "
+        "ranked candidates or two-tower retrieval with FAISS, popularity fallback for cold-start customers.",
+    )
 
     @app.exception_handler(InvalidInput)
-    def _invalid(request: Request, e: InvalidInput): return JSONResponse({'detail': str(e)}, status_code=e.status)
+    def _invalid(request: Request, e: InvalidInput):
+        return JSONResponse({"detail": str(e)}, status_code=e.status)
 
     @app.exception_handler(RequestValidationError)
     def _unreadable(request: Request, e: RequestValidationError):
-        return JSONResponse({'detail': ' '.join(dict.fromkeys(map(_message, e.errors())))}, status_code=422)
+        return JSONResponse({"detail": " ".join(dict.fromkeys(map(_message, e.errors())))}, status_code=422)
 
-    @app.get('/health')
+    @app.get("/health")
     def health() -> dict:
         "Ready, model version, article count, data fingerprint."
         return svc.health()
 
-    @app.post('/recommend', response_model=Recommendations, responses={422: {'description': 'bad input, with a readable `detail`'}})
+    @app.post(
+        "/recommend",
+        response_model=Recommendations,
+        responses={422: {"description": "bad input, with a readable `detail`"}},
+    )
     async def post_recommend(req: RecommendRequest):
         "The top_k articles for a customer, with scores, reasons, the strategy and the cold_start flag."
-        return Response(orjson.dumps(svc.recommend(req.customer_id, req.top_k)), media_type='application/json')  # no re-validation
+        return Response(
+            orjson.dumps(svc.recommend(req.customer_id, req.top_k)), media_type="application/json"
+        )  # no re-validation
 
-    @app.post('/purchases', responses={404: {'description': 'unknown customer'}, 422: {'description': 'bad input'}})
+    @app.post("/purchases", responses={404: {"description": "unknown customer"}, 422: {"description": "bad input"}})
     def post_purchase(req: PurchaseRequest) -> dict:
         "Record a purchase; the customer's next recommendations pool it."
         a = svc.record_purchase(req.customer_id, req.article_id)
-        return {'recorded': True, 'customer_id': check_customer_id(req.customer_id), 'article': asdict(a)}
+        return {"recorded": True, "customer_id": check_customer_id(req.customer_id), "article": asdict(a)}
 
-    if ui: app = gr.mount_gradio_app(app, build_demo(svc), path='/', theme=THEME, css=CSS, footer_links=['api'])
+    if ui:
+        app = gr.mount_gradio_app(app, build_demo(svc), path="/", theme=THEME, css=CSS, footer_links=["api"])
     return app
 
 # %% ../nbs/07b_api.ipynb #c051
 def check_port(host: str, port: int):
     "Stop, saying what to do, when `port` is no port number or something already listens on it at `host`."
-    if not 0 < port < 65536: raise ValueError(f'--port {port}: a port is a number from 1 to 65535.')
-    with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as uvicorn binds: a port left in TIME_WAIT is free
-        try: s.bind((host, port))
+    if not 0 < port < 65536:
+        raise ValueError(f"--port {port}: a port is a number from 1 to 65535.")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds: a port left in TIME_WAIT is free
+        try:
+            s.bind((host, port))
         except OSError as e:
-            raise OSError(f'{host}:{port} is taken ({e.strerror}): stop what serves there (another `make serve` or '
-                          '`make demo`?) or pass another --port.') from None
+            raise OSError(
+                f"{host}:{port} is taken ({e.strerror}): stop what serves there (another `make serve` or "
+                "`make demo`?) or pass another --port."
+            ) from None
+
 
 def free_port() -> int:
     "A port that nothing listens on at 127.0.0.1 now, as the system hands them out (for tests and benchmarks)."
-    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
-def serve(params: str = 'default', port: int = 7860, host: str = '127.0.0.1', registry: str = '', images: str = '',
-          demo: bool = False, share: bool = False):
+
+def serve(
+    params: str = "default",
+    port: int = 7860,
+    host: str = "127.0.0.1",
+    registry: str = "",
+    images: str = "",
+    demo: bool = False,
+    share: bool = False,
+):
     "Load the registry once, then serve the API with the app at `/` (or, with `demo`, the Gradio app alone)."
-    check_port(host, port)   # before the registry's seconds of loading
+    check_port(host, port)  # before the registry's seconds of loading
     cfg = load_config(params)
     svc = use_service(HMRecommender.load(registry or registry_dir(cfg), images or None))
     torch.set_num_threads(1)  # one request per thread: no intra-op threads fighting over the cores
-    print(f'{svc}', flush=True)
+    print(f"{svc}", flush=True)
     if demo:
         return build_demo(svc).launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS)
-    print(f'Serving on http://{host}:{port}/ (app), http://{host}:{port}/docs (API)', flush=True)
-    uvicorn.run(create_app(svc), host=host, port=port, log_level='warning')
+    print(f"Serving on http://{host}:{port}/ (app), http://{host}:{port}/docs (API)", flush=True)
+    uvicorn.run(create_app(svc), host=host, port=port, log_level="warning")
+
 
 @call_parse
-def main(params: str = 'default',  # a params/NAME.yaml: serves artifacts/<dataset>/registry
-         port: int = 7860,          # the port on `host`
-         host: str = '127.0.0.1',   # the address to bind (loopback by default)
-         registry: str = '',        # a registry folder, instead of the params' one (of the params' data set)
-         images: str = '',          # the H&M images folder (images/010/0108775015.jpg), else $HM_IMAGES_DIR or swatches
-         demo: store_true = False,    # the Gradio app alone, without the HTTP API
-         share: store_true = False):  # ask Gradio for a public share link (with --demo)
+def main(
+    params: str = "default",  # a params/NAME.yaml: serves artifacts/<dataset>/registry
+    port: int = 7860,  # the port on `host`
+    host: str = "127.0.0.1",  # the address to bind (loopback by default)
+    registry: str = "",  # a registry folder, instead of the params' one (of the params' data set)
+    images: str = "",  # the H&M images folder (images/010/0108775015.jpg), else $HM_IMAGES_DIR or swatches
+    demo: store_true = False,  # the Gradio app alone, without the HTTP API
+    share: store_true = False,
+):  # ask Gradio for a public share link (with --demo)
     "Serve the recommender: the HTTP API and the Gradio app."
     serve(params, port, host, registry, images, demo, share)

@@ -11,8 +11,18 @@ from functools import lru_cache
 from pathlib import Path
 import gradio as gr
 from PIL import Image, ImageDraw, ImageFont
-from .serving import (MAX_TOP_K, ArticleCard, HMRecommender, InvalidInput, Profile, Recommendations, get_service,
-                               recommend, record_purchase, use_service)
+from hm_recsys.serving import (
+    MAX_TOP_K,
+    ArticleCard,
+    HMRecommender,
+    InvalidInput,
+    Profile,
+    Recommendations,
+    get_service,
+    recommend,
+    record_purchase,
+    use_service,
+)
 
 # %% auto #0
 __all__ = ['BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'CSS', 'STRATEGIES', 'THEME', 'colour_rgb', 'swatch', 'image_path',
@@ -20,65 +30,100 @@ __all__ = ['BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'CSS', 'STRATEGIES', 'THEME', 'co
            'buy', 'build_demo']
 
 # %% ../nbs/07a_app.ipynb #c010
-BASE_RGB = {'black': (28, 28, 30), 'white': (248, 248, 246), 'offwhite': (240, 234, 218), 'grey': (140, 140, 144),
-            'beige': (214, 196, 162), 'blue': (45, 85, 170), 'pink': (236, 146, 178), 'red': (196, 34, 46),
-            'orange': (238, 138, 44), 'yellow': (240, 206, 60), 'green': (62, 140, 76), 'khaki': (138, 134, 88),
-            'turquoise': (48, 178, 176), 'purple': (120, 64, 150), 'lilac': (196, 160, 214), 'brown': (128, 84, 52),
-            'mole': (112, 100, 88), 'silver': (192, 194, 200), 'gold': (212, 175, 55), 'bronze': (176, 112, 56),
-            'copper': (184, 115, 51), 'metal': (160, 162, 170), 'transparent': (232, 234, 238)}
+BASE_RGB = {
+    "black": (28, 28, 30),
+    "white": (248, 248, 246),
+    "offwhite": (240, 234, 218),
+    "grey": (140, 140, 144),
+    "beige": (214, 196, 162),
+    "blue": (45, 85, 170),
+    "pink": (236, 146, 178),
+    "red": (196, 34, 46),
+    "orange": (238, 138, 44),
+    "yellow": (240, 206, 60),
+    "green": (62, 140, 76),
+    "khaki": (138, 134, 88),
+    "turquoise": (48, 178, 176),
+    "purple": (120, 64, 150),
+    "lilac": (196, 160, 214),
+    "brown": (128, 84, 52),
+    "mole": (112, 100, 88),
+    "silver": (192, 194, 200),
+    "gold": (212, 175, 55),
+    "bronze": (176, 112, 56),
+    "copper": (184, 115, 51),
+    "metal": (160, 162, 170),
+    "transparent": (232, 234, 238),
+}
 UNKNOWN_RGB = (200, 200, 204)
 
-def _mix(a, b, t: float) -> tuple: return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+
+def _mix(a, b, t: float) -> tuple:
+    return tuple(round(x + (y - x) * t) for x, y in zip(a, b))
+
 
 def colour_rgb(name) -> tuple[int, int, int]:
     "An RGB colour for an H&M colour name ('Dark Blue', 'Greenish Khaki', 'Off White', ...)."
-    words = str(name).lower().replace('off white', 'offwhite').replace('/', ' ').split()
+    words = str(name).lower().replace("off white", "offwhite").replace("/", " ").split()
     bases = [w for w in words if w in BASE_RGB]
-    if not bases: return UNKNOWN_RGB
+    if not bases:
+        return UNKNOWN_RGB
     rgb = BASE_RGB[bases[-1]]
-    for w in bases[:-1] + [w[:-3] for w in words if w.endswith('ish') and w[:-3] in BASE_RGB]:
-        rgb = _mix(rgb, BASE_RGB[w], .35)  # 'Khaki green', 'Bronze/Copper', 'Greenish Khaki'
-    if 'light' in words: rgb = _mix(rgb, (255, 255, 255), .45)
-    if 'dark' in words: rgb = _mix(rgb, (0, 0, 0), .45)
-    if 'other' in words: rgb = _mix(rgb, (150, 150, 150), .25)
+    for w in bases[:-1] + [w[:-3] for w in words if w.endswith("ish") and w[:-3] in BASE_RGB]:
+        rgb = _mix(rgb, BASE_RGB[w], 0.35)  # 'Khaki green', 'Bronze/Copper', 'Greenish Khaki'
+    if "light" in words:
+        rgb = _mix(rgb, (255, 255, 255), 0.45)
+    if "dark" in words:
+        rgb = _mix(rgb, (0, 0, 0), 0.45)
+    if "other" in words:
+        rgb = _mix(rgb, (150, 150, 150), 0.25)
     return rgb
 
 # %% ../nbs/07a_app.ipynb #c012
 THUMB = (150, 200)
 
+
 def swatch(product_type: str, colour: str, size: tuple = THUMB) -> Image.Image:
     "A picture standing in for a photo: the article's colour, its product type and colour written on it."
     rgb = colour_rgb(colour)
-    ink = (20, 20, 20) if sum(c * w for c, w in zip(rgb, (.299, .587, .114))) > 150 else (250, 250, 250)
-    im = Image.new('RGB', size, rgb)
+    ink = (20, 20, 20) if sum(c * w for c, w in zip(rgb, (0.299, 0.587, 0.114))) > 150 else (250, 250, 250)
+    im = Image.new("RGB", size, rgb)
     d = ImageDraw.Draw(im)
-    d.rectangle([0, 0, size[0] - 1, size[1] - 1], outline=_mix(rgb, ink, .3), width=2)
-    for text, y, pt in ((str(product_type), .42, 19), (str(colour), .58, 14)):
+    d.rectangle([0, 0, size[0] - 1, size[1] - 1], outline=_mix(rgb, ink, 0.3), width=2)
+    for text, y, pt in ((str(product_type), 0.42, 19), (str(colour), 0.58, 14)):
         font = ImageFont.load_default(size=pt)
-        while d.textlength(text, font=font) > size[0] - 12 and pt > 9: pt -= 1; font = ImageFont.load_default(size=pt)
-        d.text((size[0] / 2, size[1] * y), text, fill=ink, font=font, anchor='mm')
+        while d.textlength(text, font=font) > size[0] - 12 and pt > 9:
+            pt -= 1
+            font = ImageFont.load_default(size=pt)
+        d.text((size[0] / 2, size[1] * y), text, fill=ink, font=font, anchor="mm")
     return im
+
 
 def image_path(images_dir, article_id: str) -> Path | None:
     "The photo of `article_id` in a Kaggle images folder (`images/010/0108775015.jpg`), or None."
-    if not images_dir: return None
-    p = Path(images_dir)/article_id[:3]/f'{article_id}.jpg'
+    if not images_dir:
+        return None
+    p = Path(images_dir) / article_id[:3] / f"{article_id}.jpg"
     return p if p.is_file() else None
+
 
 @lru_cache(maxsize=4096)
 def article_picture(article_id: str, product_type: str, colour: str, images_dir: str | None = None) -> Image.Image:
     "A thumbnail of the article's photo when `images_dir` has it, else its `swatch`."
     p = image_path(images_dir, article_id)
-    if p is None: return swatch(product_type, colour)
+    if p is None:
+        return swatch(product_type, colour)
     with Image.open(p) as im:
-        im = im.convert('RGB'); im.thumbnail(THUMB)
+        im = im.convert("RGB")
+        im.thumbnail(THUMB)
         return im
 
 # %% ../nbs/07a_app.ipynb #c014
 def data_uri(im: Image.Image) -> str:
     "`im` as an inline `data:` URI (WebP) for HTML cards."
-    buf = io.BytesIO(); im.save(buf, format='WEBP', quality=80)
-    return 'data:image/webp;base64,' + base64.b64encode(buf.getvalue()).decode()
+    buf = io.BytesIO()
+    im.save(buf, format="WEBP", quality=80)
+    return "data:image/webp;base64," + base64.b64encode(buf.getvalue()).decode()
 
 # %% ../nbs/07a_app.ipynb #c041
 CSS = """
@@ -101,91 +146,153 @@ CSS = """
   max-width:calc(100% - 2 * var(--block-label-margin)); font-size:11px; line-height:1.25}  /* two lines, name and day, each cut to the thumbnail */
 """
 
-STRATEGIES = {'ranker': 'personalised (candidates and ranker)', 'two_tower': 'personalised (two-tower)',
-              'popular_age_group': 'cold start: popular with the age group',
-              'popular_this_week': 'cold start: popular this week'}
+STRATEGIES = {
+    "ranker": "personalised (candidates and ranker)",
+    "two_tower": "personalised (two-tower)",
+    "popular_age_group": "cold start: popular with the age group",
+    "popular_this_week": "cold start: popular this week",
+}
+
 
 def _age_text(p: Profile) -> str:
-    return f"{p.age:.0f} ({p.age_group})" if p.age is not None else 'unknown'
+    return f"{p.age:.0f} ({p.age_group})" if p.age is not None else "unknown"
+
 
 def profile_html(p: Profile, recs: Recommendations) -> str:
     "The profile card, with a badge saying whether the recommendations are personalised or the cold-start fallback."
-    badge = (f'<span class="hm-badge hm-cold">cold start · {recs.strategy.replace("_", " ")}</span>' if recs.cold_start
-             else f'<span class="hm-badge hm-warm">personalised · {recs.strategy.replace("_", "-")}</span>')
-    fields = [('Customer', f'{p.customer_id[:10]}…{p.customer_id[-6:]}' + ('' if p.known else ' (new)')), ('Age', _age_text(p)),
-              ('Club', p.club_member_status or '–'), ('Fashion news', p.fashion_news_frequency or '–'),
-              ('Purchases', f'{p.purchases:,}'), ('Last purchase', p.last_purchase or '–')]
-    return (f'<div class="hm-profile" id="hm-profile">{badge}' +
-            ''.join(f'<span>{k}: <b>{html.escape(str(v))}</b></span>' for k, v in fields) + '</div>')
+    badge = (
+        f'<span class="hm-badge hm-cold">cold start · {recs.strategy.replace("_", " ")}</span>'
+        if recs.cold_start
+        else f'<span class="hm-badge hm-warm">personalised · {recs.strategy.replace("_", "-")}</span>'
+    )
+    fields = [
+        ("Customer", f"{p.customer_id[:10]}…{p.customer_id[-6:]}" + ("" if p.known else " (new)")),
+        ("Age", _age_text(p)),
+        ("Club", p.club_member_status or "–"),
+        ("Fashion news", p.fashion_news_frequency or "–"),
+        ("Purchases", f"{p.purchases:,}"),
+        ("Last purchase", p.last_purchase or "–"),
+    ]
+    return (
+        f'<div class="hm-profile" id="hm-profile">{badge}'
+        + "".join(f"<span>{k}: <b>{html.escape(str(v))}</b></span>" for k, v in fields)
+        + "</div>"
+    )
 
-def _price(p: float | None) -> str: return '–' if p is None else f'{p:.4f}'
 
-def cards_html(svc: HMRecommender, cards: list[ArticleCard], title: str = '') -> str:
+def _price(p: float | None) -> str:
+    return "–" if p is None else f"{p:.4f}"
+
+
+def cards_html(svc: HMRecommender, cards: list[ArticleCard], title: str = "") -> str:
     "Article cards under `title`: picture, name, product type, colour, price and reason."
+
     def one(c: ArticleCard) -> str:
         img = data_uri(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir))
         e = lambda s: html.escape(str(s))
-        return (f'<div class="hm-card" data-article-id="{c.article_id}"><img src="{img}" alt="{e(c.name)}">'
-                f'<div class="hm-body"><div class="hm-name">{e(c.name)}</div><div class="hm-meta">{e(c.product_type)} · {e(c.colour)}</div>'
-                f'<div class="hm-price">{_price(c.price)} <small>· score {c.score:.3f}</small></div>'
-                f'<div class="hm-reason">{e(c.reason)}</div></div></div>')
-    return f'<div class="hm-recs-title">{html.escape(title)}</div><div class="hm-grid">' + ''.join(map(one, cards)) + '</div>'
+        return (
+            f'<div class="hm-card" data-article-id="{c.article_id}"><img src="{img}" alt="{e(c.name)}">'
+            f'<div class="hm-body"><div class="hm-name">{e(c.name)}</div><div class="hm-meta">{e(c.product_type)} · {e(c.colour)}</div>'
+            f'<div class="hm-price">{_price(c.price)} <small>· score {c.score:.3f}</small></div>'
+            f'<div class="hm-reason">{e(c.reason)}</div></div></div>'
+        )
+
+    return (
+        f'<div class="hm-recs-title">{html.escape(title)}</div><div class="hm-grid">'
+        + "".join(map(one, cards))
+        + "</div>"
+    )
+
 
 def gallery_items(svc: HMRecommender, cards: list[ArticleCard]) -> list[tuple]:
     "(picture, caption) pairs for a `gr.Gallery` of purchases: name and day (the picture shows type and colour)."
-    return [(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir), f'{c.name}\n{c.day}') for c in cards]
+    return [
+        (article_picture(c.article_id, c.product_type, c.colour, svc.images_dir), f"{c.name}\n{c.day}") for c in cards
+    ]
 
 # %% ../nbs/07a_app.ipynb #dc770410
 def about(svc: HMRecommender) -> str:
     "One paragraph on how `svc` recommends, for the top of the app."
-    how = (f"The LightGBM ranker's lists over the candidate sources for the customers it ranked; two-tower retrieval over "
-           f"{len(svc._rows):,} articles with FAISS for the other customers with purchases, and after a recorded purchase."
-           if svc.data.ranked is not None else f"Two-tower retrieval over {len(svc._rows):,} articles with FAISS.")
-    return (f"{how} Model `{svc.version}`, history up to {svc.day}. Unknown customers, and customers with neither purchases nor "
-            "a ranked list, get the popularity fallback (by age group when the age is known). Prices are in the data's scaled units.")
+    how = (
+        f"The LightGBM ranker's lists over the candidate sources for the customers it ranked; two-tower retrieval over "
+        f"{len(svc._rows):,} articles with FAISS for the other customers with purchases, and after a recorded purchase."
+        if svc.data.ranked is not None
+        else f"Two-tower retrieval over {len(svc._rows):,} articles with FAISS."
+    )
+    return (
+        f"{how} Model `{svc.version}`, history up to {svc.day}. Unknown customers, and customers with neither purchases nor "
+        "a ranked list, get the popularity fallback (by age group when the age is known). Prices are in the data's scaled units."
+    )
 
 # %% ../nbs/07a_app.ipynb #c043
 def show_customer(customer_id: str, top_k: float = 12) -> tuple:
     "The Gradio outputs for a customer: profile card, purchase gallery, recommendation cards, the result as JSON."
     try:
         recs = recommend(customer_id, int(top_k) if isinstance(top_k, float) and top_k.is_integer() else top_k)
-    except InvalidInput as e: raise gr.Error(str(e), title='Bad input')
+    except InvalidInput as e:
+        raise gr.Error(str(e), title="Bad input")
     svc = get_service()
-    return (profile_html(svc.profile(recs.customer_id), recs), gallery_items(svc, svc.purchases(recs.customer_id)),
-            cards_html(svc, recs.articles, f"{len(recs.articles)} recommendations · " + STRATEGIES[recs.strategy]), recs.to_dict())
+    return (
+        profile_html(svc.profile(recs.customer_id), recs),
+        gallery_items(svc, svc.purchases(recs.customer_id)),
+        cards_html(svc, recs.articles, f"{len(recs.articles)} recommendations · " + STRATEGIES[recs.strategy]),
+        recs.to_dict(),
+    )
+
 
 def buy(customer_id: str, article_id: str, top_k: float = 12) -> tuple:
     "Record a purchase, then `show_customer` again."
-    try: record_purchase(customer_id, article_id)
-    except InvalidInput as e: raise gr.Error(str(e), title='Bad input')
+    try:
+        record_purchase(customer_id, article_id)
+    except InvalidInput as e:
+        raise gr.Error(str(e), title="Bad input")
     return show_customer(customer_id, top_k)
+
 
 def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
     "The Gradio app wrapping `recommend` (on `service`, default `get_service()`); launch it with `theme=THEME, css=CSS`."
     svc = use_service(service) if service else get_service()
     examples = svc.examples()
-    with gr.Blocks(title='H&M recommender', analytics_enabled=False) as demo:
+    with gr.Blocks(title="H&M recommender", analytics_enabled=False) as demo:
         gr.Markdown(f"## H&M personalised recommendations\n{about(svc)}")
         with gr.Row():
             with gr.Column(scale=1, min_width=300):
-                pick = gr.Dropdown(examples, label='Example customers', value=None, elem_id='hm-pick')
-                cust = gr.Textbox(label='Customer id (64 hexadecimal characters)', placeholder='paste a customer_id', elem_id='hm-customer')
-                k = gr.Slider(1, MAX_TOP_K, value=12, step=1, label='Recommendations')
-                go = gr.Button('Recommend', variant='primary', elem_id='hm-go')
-                with gr.Accordion('Record a purchase', open=False):
-                    art = gr.Textbox(label='Article id (10 digits)', placeholder='e.g. an article id from the cards', elem_id='hm-article')
-                    bought = gr.Button('Record purchase and refresh', elem_id='hm-buy')
+                pick = gr.Dropdown(examples, label="Example customers", value=None, elem_id="hm-pick")
+                cust = gr.Textbox(
+                    label="Customer id (64 hexadecimal characters)",
+                    placeholder="paste a customer_id",
+                    elem_id="hm-customer",
+                )
+                k = gr.Slider(1, MAX_TOP_K, value=12, step=1, label="Recommendations")
+                go = gr.Button("Recommend", variant="primary", elem_id="hm-go")
+                with gr.Accordion("Record a purchase", open=False):
+                    art = gr.Textbox(
+                        label="Article id (10 digits)",
+                        placeholder="e.g. an article id from the cards",
+                        elem_id="hm-article",
+                    )
+                    bought = gr.Button("Record purchase and refresh", elem_id="hm-buy")
             with gr.Column(scale=4):
-                prof = gr.HTML(label='Profile')
-                hist = gr.Gallery(label='Recent purchases', columns=8, height=260, object_fit='cover', allow_preview=False, elem_id='hm-history')
-                recs = gr.HTML(label='Recommendations', elem_id='hm-recs-box')
-                with gr.Accordion('The result as JSON (what POST /recommend returns)', open=False):
+                prof = gr.HTML(label="Profile")
+                hist = gr.Gallery(
+                    label="Recent purchases",
+                    columns=8,
+                    height=260,
+                    object_fit="cover",
+                    allow_preview=False,
+                    elem_id="hm-history",
+                )
+                recs = gr.HTML(label="Recommendations", elem_id="hm-recs-box")
+                with gr.Accordion("The result as JSON (what POST /recommend returns)", open=False):
                     raw = gr.JSON()
         outs = [prof, hist, recs, raw]
-        pick.change(lambda c, n: (c, *show_customer(c, n)) if c else (gr.skip(),) * 5, [pick, k], [cust, *outs], api_name=False)
-        go.click(show_customer, [cust, k], outs, api_name='recommend')
+        pick.change(
+            lambda c, n: (c, *show_customer(c, n)) if c else (gr.skip(),) * 5, [pick, k], [cust, *outs], api_name=False
+        )
+        go.click(show_customer, [cust, k], outs, api_name="recommend")
         cust.submit(show_customer, [cust, k], outs, api_name=False)
-        bought.click(buy, [cust, art, k], outs, api_name='record_purchase')
+        bought.click(buy, [cust, art, k], outs, api_name="record_purchase")
     return demo
 
-THEME = 'soft'
+
+THEME = "soft"

@@ -23,156 +23,246 @@ __all__ = ['BLEND', 'AgePopularity', 'interactions', 'ImplicitRecommender', 'als
 # %% ../nbs/06_leaderboard.ipynb #c032
 class AgePopularity(Recommender):
     "Decayed popularity within the customer's age bucket, global for a missing age, filled from the global list."
-    name = 'age_popularity'
-    def __init__(self, days: int): self.days = days
+
+    name = "age_popularity"
+
+    def __init__(self, days: int):
+        self.days = days
+
     def fit(self, tables, cutoff) -> AgePopularity:
-        self.bucket = age_bucket(tables.customers.sort_values('customer_idx').age)
+        self.bucket = age_bucket(tables.customers.sort_values("customer_idx").age)
         tx = tables.transactions.assign(age_bucket=self.bucket[tables.transactions.customer_idx.to_numpy()])
-        scores = popularity(tx, cutoff, self.days, decay=True, by='age_bucket')
+        scores = popularity(tx, cutoff, self.days, decay=True, by="age_bucket")
         self.tops = {b: top_articles(s.droplevel(0)) for b, s in scores.groupby(level=0) if b >= 0}
         self.fill = Popularity(self.days, decay=True).fit(tables, cutoff)
         return self
+
     def recommend(self, customer_idx, k=12) -> np.ndarray:
-        c = np.asarray(customer_idx); b = self.bucket[c]
-        own = np.full((len(c), k), -1, 'int32')
-        for bucket, top in self.tops.items(): own[b == bucket, :min(k, len(top))] = top[:k]
+        c = np.asarray(customer_idx)
+        b = self.bucket[c]
+        own = np.full((len(c), k), -1, "int32")
+        for bucket, top in self.tops.items():
+            own[b == bucket, : min(k, len(top))] = top[:k]
         return merge_lists(own, self.fill.recommend(c, 2 * k), k=k)
 
 # %% ../nbs/06_leaderboard.ipynb #c035
 def interactions(tables, cutoff, binary: bool = True) -> sparse.csr_matrix:
     "Customer × article CSR matrix (float32) of the rows before `cutoff`: 1 per pair bought, or units when not `binary`."
     h = history(tables.transactions, cutoff)
-    m = sparse.csr_matrix((h.quantity.to_numpy('float32'), (h.customer_idx.to_numpy(), h.article_idx.to_numpy())),
-                          shape=(len(tables.customers), len(tables.articles)))
-    if binary: m.data[:] = 1.0
+    m = sparse.csr_matrix(
+        (h.quantity.to_numpy("float32"), (h.customer_idx.to_numpy(), h.article_idx.to_numpy())),
+        shape=(len(tables.customers), len(tables.articles)),
+    )
+    if binary:
+        m.data[:] = 1.0
     return m
 
 # %% ../nbs/06_leaderboard.ipynb #c037
 class ImplicitRecommender(Recommender):
     "Wraps an `implicit` model fitted on `interactions`; cold customers get decayed popularity."
+
     def __init__(self, name: str, model, days: int, binary: bool = True, batch: int = 4096):
         self.name, self.model, self.days, self.binary, self.batch = name, model, days, binary, batch
+
     def fit(self, tables, cutoff) -> ImplicitRecommender:
         self.matrix = interactions(tables, cutoff, self.binary)
-        with threadpool_limits(1, 'blas'): self.model.fit(self.matrix, show_progress=False)
+        with threadpool_limits(1, "blas"):
+            self.model.fit(self.matrix, show_progress=False)
         self.warm = np.diff(self.matrix.indptr) > 0
         self.fill = Popularity(self.days, decay=True).fit(tables, cutoff)
         return self
+
     def recommend(self, customer_idx, k=12) -> np.ndarray:
-        c = np.asarray(customer_idx); own = np.full((len(c), k), -1, 'int32')
+        c = np.asarray(customer_idx)
+        own = np.full((len(c), k), -1, "int32")
         rows = np.flatnonzero(self.warm[c])
         for i in range(0, len(rows), self.batch):
-            r = rows[i:i + self.batch]
+            r = rows[i : i + self.batch]
             ids, _ = self.model.recommend(c[r], None, N=k, filter_already_liked_items=False)
             own[r] = ids
         return merge_lists(own, self.fill.recommend(c, 2 * k), k=k)
 
-def als(days: int, seed: int = 42, factors: int = 64, iterations: int = 15, regularization: float = .05, threads: int = 2,
-        binary: bool = True, name: str = 'als') -> ImplicitRecommender:
+
+def als(
+    days: int,
+    seed: int = 42,
+    factors: int = 64,
+    iterations: int = 15,
+    regularization: float = 0.05,
+    threads: int = 2,
+    binary: bool = True,
+    name: str = "als",
+) -> ImplicitRecommender:
     "ALS peer: 64 factors, 15 iterations, regularization 0.05, on the binary matrix (units when not `binary`)."
     from implicit.cpu.als import AlternatingLeastSquares
-    with threadpool_limits(1, 'blas'):
-        model = AlternatingLeastSquares(factors=factors, iterations=iterations, regularization=regularization,
-                                        random_state=seed, num_threads=threads)
+
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=factors,
+            iterations=iterations,
+            regularization=regularization,
+            random_state=seed,
+            num_threads=threads,
+        )
     return ImplicitRecommender(name, model, days, binary)
 
-def bpr(days: int, seed: int = 42, factors: int = 64, iterations: int = 100, learning_rate: float = .01,
-        regularization: float = .01, threads: int = 1) -> ImplicitRecommender:
+
+def bpr(
+    days: int,
+    seed: int = 42,
+    factors: int = 64,
+    iterations: int = 100,
+    learning_rate: float = 0.01,
+    regularization: float = 0.01,
+    threads: int = 1,
+) -> ImplicitRecommender:
     "BPR peer: implicit's defaults with 64 factors; one thread, since BPR's multithreaded (hogwild) updates differ run to run."
     from implicit.cpu.bpr import BayesianPersonalizedRanking
-    return ImplicitRecommender('bpr', BayesianPersonalizedRanking(factors=factors, iterations=iterations, learning_rate=learning_rate,
-                                                                  regularization=regularization, random_state=seed,
-                                                                  num_threads=threads), days)
+
+    return ImplicitRecommender(
+        "bpr",
+        BayesianPersonalizedRanking(
+            factors=factors,
+            iterations=iterations,
+            learning_rate=learning_rate,
+            regularization=regularization,
+            random_state=seed,
+            num_threads=threads,
+        ),
+        days,
+    )
 
 # %% ../nbs/06_leaderboard.ipynb #c041
 class OracleRecommender(Recommender):
     "Wraps `hm_recsys.oracle.Oracle` (synthetic data only): the most likely purchases of the next `days` days."
+
     def __init__(self, raw_dir, days: int, sold_only: bool = False):
-        self.raw_dir, self.days, self.sold_only, self.name = raw_dir, days, sold_only, 'oracle_sold' if sold_only else 'oracle'
+        self.raw_dir, self.days, self.sold_only, self.name = (
+            raw_dir,
+            days,
+            sold_only,
+            "oracle_sold" if sold_only else "oracle",
+        )
+
     def fit(self, tables, cutoff) -> OracleRecommender:
         self.oracle, self.cutoff = Oracle.load(self.raw_dir), pd.Timestamp(cutoff)
-        self.customer_ids = tables.customers.sort_values('customer_idx').customer_id.to_numpy()
-        self.article_ids = pd.Index(tables.articles.sort_values('article_idx').article_id.to_numpy())
+        self.customer_ids = tables.customers.sort_values("customer_idx").customer_id.to_numpy()
+        self.article_ids = pd.Index(tables.articles.sort_values("article_idx").article_id.to_numpy())
         h = history(tables.transactions, cutoff)
         h = h.loc[h.index.repeat(h.quantity)]
-        self.history = pd.DataFrame({'t_dat': h.t_dat.to_numpy(),
-                                     'customer_id': pd.Categorical(self.customer_ids[h.customer_idx.to_numpy()]),
-                                     'article_id': pd.Categorical(self.article_ids.to_numpy()[h.article_idx.to_numpy()]),
-                                     'price': h.price.to_numpy(), 'sales_channel_id': h.sales_channel_id.to_numpy()})
+        self.history = pd.DataFrame(
+            {
+                "t_dat": h.t_dat.to_numpy(),
+                "customer_id": pd.Categorical(self.customer_ids[h.customer_idx.to_numpy()]),
+                "article_id": pd.Categorical(self.article_ids.to_numpy()[h.article_idx.to_numpy()]),
+                "price": h.price.to_numpy(),
+                "sales_channel_id": h.sales_channel_id.to_numpy(),
+            }
+        )
         return self
+
     def recommend(self, customer_idx, k=12) -> np.ndarray:
-        lists = self.oracle.recommend(list(self.customer_ids[np.asarray(customer_idx)]), self.cutoff, self.days, self.history, k=k,
-                                     sold_only=self.sold_only)
-        sizes = np.array([len(l[:k]) for l in lists], dtype='int64')
-        out = np.full((len(lists), k), -1, 'int32')
+        lists = self.oracle.recommend(
+            list(self.customer_ids[np.asarray(customer_idx)]),
+            self.cutoff,
+            self.days,
+            self.history,
+            k=k,
+            sold_only=self.sold_only,
+        )
+        sizes = np.array([len(l[:k]) for l in lists], dtype="int64")
+        out = np.full((len(lists), k), -1, "int32")
         rows = np.repeat(np.arange(len(lists)), sizes)
-        out[rows, np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = \
-            self.article_ids.get_indexer([a for l in lists for a in l[:k]])
+        out[rows, np.arange(len(rows)) - np.repeat(np.cumsum(sizes) - sizes, sizes)] = self.article_ids.get_indexer(
+            [a for l in lists for a in l[:k]]
+        )
         return out
 
 # %% ../nbs/06_leaderboard.ipynb #c015
-def repurchase_scores(tx: pd.DataFrame, cutoff, n_customers: int, n_articles: int, half_life: float) -> sparse.csr_matrix:
+def repurchase_scores(
+    tx: pd.DataFrame, cutoff, n_customers: int, n_articles: int, half_life: float
+) -> sparse.csr_matrix:
     "(customers x articles) units bought before `cutoff`, each weighted 2^(-days before cutoff / half_life)."
     h = history(tx, cutoff)
-    w = h.quantity.to_numpy('float64') * np.exp2(-days_before(h.t_dat, cutoff) / half_life)
+    w = h.quantity.to_numpy("float64") * np.exp2(-days_before(h.t_dat, cutoff) / half_life)
     m = sparse.csr_matrix((w, (h.customer_idx.to_numpy(), h.article_idx.to_numpy())), shape=(n_customers, n_articles))
-    m.sum_duplicates(); return m
+    m.sum_duplicates()
+    return m
+
 
 def _row_top(m: sparse.csr_matrix, rows: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     "Per row of `m[rows]`, the `k` largest entries as (columns, values), -1 / 0 padded, ties by column."
-    sub = m[rows].tocoo(); o = np.lexsort((sub.col, -sub.data, sub.row))
+    sub = m[rows].tocoo()
+    o = np.lexsort((sub.col, -sub.data, sub.row))
     r, c, v = sub.row[o], sub.col[o], sub.data[o]
-    rank = rank_in_group(r); keep = rank < k
-    cols, vals = np.full((len(rows), k), -1, 'int64'), np.zeros((len(rows), k))
-    cols[r[keep], rank[keep]] = c[keep]; vals[r[keep], rank[keep]] = v[keep]
+    rank = rank_in_group(r)
+    keep = rank < k
+    cols, vals = np.full((len(rows), k), -1, "int64"), np.zeros((len(rows), k))
+    cols[r[keep], rank[keep]] = c[keep]
+    vals[r[keep], rank[keep]] = v[keep]
     return cols, vals
 
-BLEND = dict(blend_candidates=100, blend_rep_bonus=0., blend_tt=1., blend_pop=0.5, blend_rep_half_life=14.)
+
+BLEND = dict(blend_candidates=100, blend_rep_bonus=0.0, blend_tt=1.0, blend_pop=0.5, blend_rep_half_life=14.0)
+
 
 def blend_params(cfg) -> dict:
     "The `blend:` block of `cfg` over `BLEND`; an unknown key fails."
-    p = cfg.section('blend'); bad = set(p) - set(BLEND)
-    if bad: raise ValueError(f"params {cfg.dataset!r}: unknown blend setting(s) {sorted(bad)}; known: {sorted(BLEND)}.")
+    p = cfg.section("blend")
+    bad = set(p) - set(BLEND)
+    if bad:
+        raise ValueError(f"params {cfg.dataset!r}: unknown blend setting(s) {sorted(bad)}; known: {sorted(BLEND)}.")
     return {**BLEND, **p}
+
 
 class BlendRecommender(Recommender):
     "Repurchase + two-tower + decayed popularity candidates ranked by `bonus * bought + rep + blend_tt * cos + blend_pop * pop`."
-    name = 'blend'
+
+    name = "blend"
+
     def __init__(self, two_tower: TwoTowerRecommender, pop_days: int, p: dict = BLEND):
         self.tt, self.pop_days, self.p = two_tower, pop_days, p
 
     def fit(self, tables, cutoff) -> BlendRecommender:
         cutoff, n = pd.Timestamp(cutoff), len(tables.articles)
-        if getattr(self.tt, 'cutoff', None) != cutoff: self.tt.fit(tables, cutoff)  # reuse a two_tower fit for this cutoff
+        if getattr(self.tt, "cutoff", None) != cutoff:
+            self.tt.fit(tables, cutoff)  # reuse a two_tower fit for this cutoff
         pop = popularity(tables.transactions, cutoff, self.pop_days, decay=True)
-        self.pop = np.zeros(n); self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
-        self.pop_top = top_articles(pop, self.p['blend_candidates'])
-        self.rep = repurchase_scores(tables.transactions, cutoff, len(tables.customers), n, self.p['blend_rep_half_life'])
+        self.pop = np.zeros(n)
+        self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
+        self.pop_top = top_articles(pop, self.p["blend_candidates"])
+        self.rep = repurchase_scores(
+            tables.transactions, cutoff, len(tables.customers), n, self.p["blend_rep_half_life"]
+        )
         return self
 
     def scored_candidates(self, customer_idx) -> tuple[np.ndarray, np.ndarray]:
         "(candidates, scores) per customer, -1 / -inf for padding and repeats."
-        c, kc, q = np.asarray(customer_idx), self.p['blend_candidates'], self.p
+        c, kc, q = np.asarray(customer_idx), self.p["blend_candidates"], self.p
         u = self.tt.embed(c)
         rep_a, rep_s = _row_top(self.rep, c, kc)
         tt_a = self.tt.top(u, min(kc, len(self.pop)))
-        cand = np.concatenate([rep_a, tt_a, np.broadcast_to(self.pop_top, (len(c), len(self.pop_top)))], 1).astype('int64')
-        rep = np.concatenate([rep_s + q['blend_rep_bonus'] * (rep_a >= 0), np.zeros((len(c), cand.shape[1] - kc))], 1)
-        cos, pop = np.einsum('nd,nkd->nk', u, self.tt.emb[cand.clip(0)]), self.pop[cand.clip(0)]
+        cand = np.concatenate([rep_a, tt_a, np.broadcast_to(self.pop_top, (len(c), len(self.pop_top)))], 1).astype(
+            "int64"
+        )
+        rep = np.concatenate([rep_s + q["blend_rep_bonus"] * (rep_a >= 0), np.zeros((len(c), cand.shape[1] - kc))], 1)
+        cos, pop = np.einsum("nd,nkd->nk", u, self.tt.emb[cand.clip(0)]), self.pop[cand.clip(0)]
         warm = (rep_a >= 0).any(1, keepdims=True)
-        s = rep + np.where(warm, q['blend_tt'] * cos + q['blend_pop'] * pop, pop)
+        s = rep + np.where(warm, q["blend_tt"] * cos + q["blend_pop"] * pop, pop)
         return cand, np.where((cand >= 0) & first_occurrence(cand), s, -np.inf)
 
     def recommend(self, customer_idx, k=12) -> np.ndarray:
         cand, s = self.scored_candidates(customer_idx)
-        o = np.argsort(-s, axis=1, kind='stable')[:, :k]
-        return np.where(np.isfinite(np.take_along_axis(s, o, 1)), np.take_along_axis(cand, o, 1), -1).astype('int32')
+        o = np.argsort(-s, axis=1, kind="stable")[:, :k]
+        return np.where(np.isfinite(np.take_along_axis(s, o, 1)), np.take_along_axis(cand, o, 1), -1).astype("int32")
 
 # %% ../nbs/06_leaderboard.ipynb #c043
 def baselines(cfg: Config) -> dict[str, Recommender]:
     "The recommenders of this module for `cfg`: popularity baselines, repurchase, age, the two oracles (synthetic), implicit peers."
-    d, seed, s = cfg.pop_days, cfg.seed, cfg.section('evaluation')
+    d, seed, s = cfg.pop_days, cfg.seed, cfg.section("evaluation")
     recs = [Popularity(d), Popularity(d, decay=True), RepurchaseDecayed(d), AgePopularity(d)]
-    if cfg.source == 'synthetic': recs += [OracleRecommender(cfg.raw_dir, cfg.test_days, sold_only) for sold_only in (False, True)]
-    if s.get('implicit', True): recs += [als(d, seed, **s.get('als', {})), bpr(d, seed, **s.get('bpr', {}))]
+    if cfg.source == "synthetic":
+        recs += [OracleRecommender(cfg.raw_dir, cfg.test_days, sold_only) for sold_only in (False, True)]
+    if s.get("implicit", True):
+        recs += [als(d, seed, **s.get("als", {})), bpr(d, seed, **s.get("bpr", {}))]
     return {r.name: r for r in recs}

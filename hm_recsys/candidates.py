@@ -18,75 +18,116 @@ __all__ = ['CANDIDATE_DEFAULTS', 'candidate_params', 'top_per_group', 'rows_of',
            'two_tower', 'sources', 'candidates', 'source_names', 'candidate_recall']
 
 # %% ../nbs/05b_candidates.ipynb #c008
-CANDIDATE_DEFAULTS = dict(repurchase=50, colours=30, copurchase=60, two_tower=50, age=30, popular=30,
-                          pop_windows=(1, 7, 30), age_days=7, half_life=7.0, cooc_days=30, cooc_neighbours=30,
-                          cooc_seeds=20)
+CANDIDATE_DEFAULTS = dict(
+    repurchase=50,
+    colours=30,
+    copurchase=60,
+    two_tower=50,
+    age=30,
+    popular=30,
+    pop_windows=(1, 7, 30),
+    age_days=7,
+    half_life=7.0,
+    cooc_days=30,
+    cooc_neighbours=30,
+    cooc_seeds=20,
+)
+
 
 def candidate_params(cfg) -> dict:
     "`CANDIDATE_DEFAULTS` updated by the params file's optional `candidates:` block."
-    p = cfg.section('candidates'); bad = set(p) - set(CANDIDATE_DEFAULTS)
-    if bad: raise ValueError(f"Unknown keys {sorted(bad)} in the `candidates:` block of the params file (run {cfg.dataset!r}); "
-                             f"known: {sorted(CANDIDATE_DEFAULTS)}.")
+    p = cfg.section("candidates")
+    bad = set(p) - set(CANDIDATE_DEFAULTS)
+    if bad:
+        raise ValueError(
+            f"Unknown keys {sorted(bad)} in the `candidates:` block of the params file (run {cfg.dataset!r}); "
+            f"known: {sorted(CANDIDATE_DEFAULTS)}."
+        )
     return {**CANDIDATE_DEFAULTS, **p}
 
 # %% ../nbs/05b_candidates.ipynb #c011
 def top_per_group(g: np.ndarray, a: np.ndarray, s: np.ndarray, n: int) -> pd.DataFrame:
     "The `n` best `a` of each group `g` by score `s` (ties by `a`): columns customer_idx (the group), article_idx, score, rank (0 first)."
-    o = np.lexsort((a, -np.round(np.asarray(s, 'float64'), 9), g))
+    o = np.lexsort((a, -np.round(np.asarray(s, "float64"), 9), g))
     g, a, s = g[o], a[o], s[o]
     rank = rank_in_group(g)
     keep = rank < n
-    return pd.DataFrame({'customer_idx': g[keep].astype('int32'), 'article_idx': a[keep].astype('int32'),
-                         'score': s[keep].astype('float32'), 'rank': rank[keep].astype('int16')})
+    return pd.DataFrame(
+        {
+            "customer_idx": g[keep].astype("int32"),
+            "article_idx": a[keep].astype("int32"),
+            "score": s[keep].astype("float32"),
+            "rank": rank[keep].astype("int16"),
+        }
+    )
+
 
 def rows_of(keys: np.ndarray, customer_idx) -> np.ndarray:
     "Positions in the sorted `keys` of those equal to one of `customer_idx`: a lookup within the slice of their range only."
     c = np.unique(np.asarray(customer_idx))
-    if not len(c): return np.zeros(0, 'int64')
-    lo, hi = np.searchsorted(keys, c[0]), np.searchsorted(keys, c[-1], 'right')
+    if not len(c):
+        return np.zeros(0, "int64")
+    lo, hi = np.searchsorted(keys, c[0]), np.searchsorted(keys, c[-1], "right")
     return lo + np.flatnonzero(np.isin(keys[lo:hi], c))
+
 
 def pair_keys(customer_idx, item, n: int) -> np.ndarray:
     "One int64 key per (customer, item) pair, `customer_idx * n + item` for items below `n`: ordered by customer, then item."
-    return np.asarray(customer_idx, 'int64') * n + np.asarray(item, 'int64')
+    return np.asarray(customer_idx, "int64") * n + np.asarray(item, "int64")
+
 
 def truth_keys(truth: Truth, n: int) -> np.ndarray:
     "The `pair_keys` of every (customer, true article) of `truth`, ascending."
     return pair_keys(np.repeat(truth.customers, truth.sizes), truth.items, n)
 
+
 def summed(g: np.ndarray, a: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "Weights `w` summed per (g, a): (g, a, total) sorted by g, then a."
-    s = pd.Series(np.asarray(w, 'float64')).groupby([np.asarray(g), np.asarray(a)]).sum()
+    s = pd.Series(np.asarray(w, "float64")).groupby([np.asarray(g), np.asarray(a)]).sum()
     return s.index.get_level_values(0).to_numpy(), s.index.get_level_values(1).to_numpy(), s.to_numpy()
 
 # %% ../nbs/05b_candidates.ipynb #c014
 def copurchase_neighbours(h: pd.DataFrame, cutoff, days: int, n: int) -> pd.DataFrame:
     "For each article bought in the `days` before `cutoff`, its `n` best co-purchases b by P(b | a) = buyers of both / buyers of a."
-    pairs = history(h, cutoff, days)[['customer_idx', 'article_idx']].drop_duplicates()
-    both = pairs.merge(pairs, on='customer_idx', suffixes=('', '_b'))
+    pairs = history(h, cutoff, days)[["customer_idx", "article_idx"]].drop_duplicates()
+    both = pairs.merge(pairs, on="customer_idx", suffixes=("", "_b"))
     both = both[both.article_idx != both.article_idx_b]
     a, b, count = summed(both.article_idx.to_numpy(), both.article_idx_b.to_numpy(), np.ones(len(both)))
     buyers = np.bincount(pairs.article_idx.to_numpy(), minlength=int(a.max(initial=0)) + 1)
-    return top_per_group(a, b, count / buyers[a], n).rename(columns={'customer_idx': 'seed'})
+    return top_per_group(a, b, count / buyers[a], n).rename(columns={"customer_idx": "seed"})
 
 # %% ../nbs/05b_candidates.ipynb #c017
 class CandidateContext:
     "What the candidate sources need at one cutoff, computed from the rows of `tables` before it."
+
     def __init__(self, tables, cutoff, p: dict, two_tower=None):
         self.cutoff, self.p, self.tt = pd.Timestamp(cutoff), p, two_tower
         self.h = h = history(tables.transactions, cutoff)
-        self.product_code = tables.articles.sort_values('article_idx').product_code.to_numpy()
-        self.bucket = age_bucket(tables.customers.sort_values('customer_idx').age)
-        w = h.quantity.to_numpy('float64') * np.exp2(-days_before(h.t_dat, cutoff) / p['half_life'])
-        self.owned = pd.DataFrame(dict(zip(('customer_idx', 'article_idx', 'score'),
-                                           summed(h.customer_idx.to_numpy(), h.article_idx.to_numpy(), w))))  # sorted by customer
-        pop = popularity(h, cutoff, p['age_days'], decay=True)
-        self.pop = np.zeros(len(self.product_code)); self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
-        self.neighbours = copurchase_neighbours(h, cutoff, p['cooc_days'], p['cooc_neighbours'])
-        self.popular = {w: top_articles(popularity(h, cutoff, w), p['popular']) for w in p['pop_windows']}
-        by_age = popularity(h.assign(age_bucket=self.bucket[h.customer_idx.to_numpy()]), cutoff, p['age_days'], decay=True, by='age_bucket')
-        self.age_top = {b: top_articles(s.droplevel(0), p['age']) for b, s in by_age.groupby(level=0)}
-        self.global_top = top_articles(pop, p['age'])
+        self.product_code = tables.articles.sort_values("article_idx").product_code.to_numpy()
+        self.bucket = age_bucket(tables.customers.sort_values("customer_idx").age)
+        w = h.quantity.to_numpy("float64") * np.exp2(-days_before(h.t_dat, cutoff) / p["half_life"])
+        self.owned = pd.DataFrame(
+            dict(
+                zip(
+                    ("customer_idx", "article_idx", "score"),
+                    summed(h.customer_idx.to_numpy(), h.article_idx.to_numpy(), w),
+                )
+            )
+        )  # sorted by customer
+        pop = popularity(h, cutoff, p["age_days"], decay=True)
+        self.pop = np.zeros(len(self.product_code))
+        self.pop[pop.index.to_numpy()] = pop.to_numpy() / max(pop.max(), 1e-12) if len(pop) else 0
+        self.neighbours = copurchase_neighbours(h, cutoff, p["cooc_days"], p["cooc_neighbours"])
+        self.popular = {w: top_articles(popularity(h, cutoff, w), p["popular"]) for w in p["pop_windows"]}
+        by_age = popularity(
+            h.assign(age_bucket=self.bucket[h.customer_idx.to_numpy()]),
+            cutoff,
+            p["age_days"],
+            decay=True,
+            by="age_bucket",
+        )
+        self.age_top = {b: top_articles(s.droplevel(0), p["age"]) for b, s in by_age.groupby(level=0)}
+        self.global_top = top_articles(pop, p["age"])
 
     def own(self, customer_idx) -> pd.DataFrame:
         "The (customer_idx, article_idx, score) bought before the cutoff by `customer_idx`, recency-weighted units."
@@ -95,7 +136,8 @@ class CandidateContext:
     @cached_property
     def by_customer(self) -> tuple[np.ndarray, np.ndarray]:
         "The positions of `h` sorted by customer (stable) and the customer_idx in that order; built on the first `rows`."
-        c = self.h.customer_idx.to_numpy(); o = np.argsort(c, kind='stable')
+        c = self.h.customer_idx.to_numpy()
+        o = np.argsort(c, kind="stable")
         return o, c[o]
 
     def rows(self, customer_idx) -> pd.DataFrame:
@@ -107,97 +149,143 @@ class CandidateContext:
 def repurchase(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     "The customer's own past articles by recency-weighted units (half-life `half_life` days)."
     o = ctx.own(customer_idx)
-    return top_per_group(o.customer_idx.to_numpy(), o.article_idx.to_numpy(), o.score.to_numpy(), ctx.p['repurchase'])
+    return top_per_group(o.customer_idx.to_numpy(), o.article_idx.to_numpy(), o.score.to_numpy(), ctx.p["repurchase"])
+
 
 def colours(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     "Other articles of the product codes the customer bought: the code's repurchase score, variants by popularity."
     o = ctx.own(customer_idx).assign(product_code=lambda d: ctx.product_code[d.article_idx.to_numpy()])
-    code = o.groupby(['customer_idx', 'product_code'], as_index=False).score.sum()
-    variants = pd.DataFrame({'product_code': ctx.product_code, 'article_idx': np.arange(len(ctx.product_code), dtype='int32')})
-    x = code.merge(variants[variants.product_code.isin(code.product_code)], on='product_code')
-    x = x.merge(o[['customer_idx', 'article_idx']], how='left', indicator=True).query('_merge == "left_only"')
+    code = o.groupby(["customer_idx", "product_code"], as_index=False).score.sum()
+    variants = pd.DataFrame(
+        {"product_code": ctx.product_code, "article_idx": np.arange(len(ctx.product_code), dtype="int32")}
+    )
+    x = code.merge(variants[variants.product_code.isin(code.product_code)], on="product_code")
+    x = x.merge(o[["customer_idx", "article_idx"]], how="left", indicator=True).query('_merge == "left_only"')
     a = x.article_idx.to_numpy()
-    return top_per_group(x.customer_idx.to_numpy(), a, x.score.to_numpy() * (1 + 0.01 * ctx.pop[a]), ctx.p['colours'])
+    return top_per_group(x.customer_idx.to_numpy(), a, x.score.to_numpy() * (1 + 0.01 * ctx.pop[a]), ctx.p["colours"])
+
 
 def copurchase(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     "Co-purchases of the customer's top `cooc_seeds` own articles: sum of seed score × P(b | seed)."
     seeds = repurchase(ctx, customer_idx)
-    seeds = seeds[seeds['rank'] < ctx.p['cooc_seeds']]
-    x = seeds[['customer_idx', 'article_idx', 'score']].merge(ctx.neighbours, left_on='article_idx', right_on='seed', suffixes=('_s', ''))
+    seeds = seeds[seeds["rank"] < ctx.p["cooc_seeds"]]
+    x = seeds[["customer_idx", "article_idx", "score"]].merge(
+        ctx.neighbours, left_on="article_idx", right_on="seed", suffixes=("_s", "")
+    )
     c, a, s = summed(x.customer_idx.to_numpy(), x.article_idx.to_numpy(), x.score_s.to_numpy() * x.score.to_numpy())
-    return top_per_group(c, a, s, ctx.p['copurchase'])
+    return top_per_group(c, a, s, ctx.p["copurchase"])
+
 
 def _same_list(customer_idx, top: np.ndarray, score=None) -> pd.DataFrame:
-    c = np.asarray(customer_idx, 'int32'); n = len(top)
-    return pd.DataFrame({'customer_idx': np.repeat(c, n), 'article_idx': np.tile(top, len(c)).astype('int32'),
-                         'score': np.tile(-np.arange(n, dtype='float32') if score is None else score, len(c)),
-                         'rank': np.tile(np.arange(n, dtype='int16'), len(c))})
+    c = np.asarray(customer_idx, "int32")
+    n = len(top)
+    return pd.DataFrame(
+        {
+            "customer_idx": np.repeat(c, n),
+            "article_idx": np.tile(top, len(c)).astype("int32"),
+            "score": np.tile(-np.arange(n, dtype="float32") if score is None else score, len(c)),
+            "rank": np.tile(np.arange(n, dtype="int16"), len(c)),
+        }
+    )
+
 
 def age(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     "Decayed popularity of the `age_days` before the cutoff within the customer's age bucket (missing age: its own bucket)."
-    c = np.asarray(customer_idx); b = ctx.bucket[c]
-    return pd.concat([_same_list(c[b == k], ctx.age_top.get(k, ctx.global_top)) for k in np.unique(b)] or [_same_list(c, ctx.global_top)],
-                     ignore_index=True)
+    c = np.asarray(customer_idx)
+    b = ctx.bucket[c]
+    return pd.concat(
+        [_same_list(c[b == k], ctx.age_top.get(k, ctx.global_top)) for k in np.unique(b)]
+        or [_same_list(c, ctx.global_top)],
+        ignore_index=True,
+    )
+
 
 def popular(window: int):
     "A source: the most sold articles of the `window` days before the cutoff, the same for everyone."
-    def f(ctx: CandidateContext, customer_idx) -> pd.DataFrame: return _same_list(customer_idx, ctx.popular[window])
-    f.__name__ = f'pop_{window}d'
+
+    def f(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
+        return _same_list(customer_idx, ctx.popular[window])
+
+    f.__name__ = f"pop_{window}d"
     return f
+
 
 def two_tower(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     "The two-tower recommender's top `two_tower` (exact FAISS search); score: the cosine of customer and article embeddings."
-    c = np.asarray(customer_idx, 'int32'); u = ctx.tt.embed(c)   # embedded once, for the search and the scores
-    a = ctx.tt.top(u, ctx.p['two_tower']).astype('int64')
-    s = np.einsum('nd,nkd->nk', u, ctx.tt.emb[a.clip(0)])
-    return pd.DataFrame({'customer_idx': np.repeat(c, a.shape[1]), 'article_idx': a.ravel().astype('int32'), 'score': s.ravel().astype('float32'),
-                         'rank': np.tile(np.arange(a.shape[1], dtype='int16'), len(c))}).query('article_idx >= 0')
+    c = np.asarray(customer_idx, "int32")
+    u = ctx.tt.embed(c)  # embedded once, for the search and the scores
+    a = ctx.tt.top(u, ctx.p["two_tower"]).astype("int64")
+    s = np.einsum("nd,nkd->nk", u, ctx.tt.emb[a.clip(0)])
+    return pd.DataFrame(
+        {
+            "customer_idx": np.repeat(c, a.shape[1]),
+            "article_idx": a.ravel().astype("int32"),
+            "score": s.ravel().astype("float32"),
+            "rank": np.tile(np.arange(a.shape[1], dtype="int16"), len(c)),
+        }
+    ).query("article_idx >= 0")
 
 # %% ../nbs/05b_candidates.ipynb #c022
 def sources(ctx: CandidateContext) -> dict:
     "The candidate sources of `ctx`, in priority order (two-tower only with a fitted model)."
-    out = {'repurchase': repurchase, 'colours': colours, 'copurchase': copurchase}
-    if ctx.tt is not None: out['two_tower'] = two_tower
-    return out | {'age': age} | {f'pop_{w}d': popular(w) for w in ctx.p['pop_windows']}
+    out = {"repurchase": repurchase, "colours": colours, "copurchase": copurchase}
+    if ctx.tt is not None:
+        out["two_tower"] = two_tower
+    return out | {"age": age} | {f"pop_{w}d": popular(w) for w in ctx.p["pop_windows"]}
+
 
 def candidates(ctx: CandidateContext, customer_idx) -> pd.DataFrame:
     """One row per (customer, article) retrieved by any source: `<source>_rank` and `<source>_score` (NaN when that
     source missed it), `n_sources`, and `rank`, the position in the union (best source rank first, ties by source
     order, then article_idx); sorted by customer, then `rank`."""
-    c = np.unique(np.asarray(customer_idx, 'int32'))
+    c = np.unique(np.asarray(customer_idx, "int32"))
     found = {name: f(ctx, c) for name, f in sources(ctx).items()}
     n = len(ctx.product_code)
     keys = np.unique(np.concatenate([pair_keys(f.customer_idx, f.article_idx, n) for f in found.values()]))
-    out = pd.DataFrame({'customer_idx': (keys // n).astype('int32'), 'article_idx': (keys % n).astype('int32')})
+    out = pd.DataFrame({"customer_idx": (keys // n).astype("int32"), "article_idx": (keys % n).astype("int32")})
     best, first = np.full(len(keys), np.inf), np.full(len(keys), len(found))
     for j, (name, f) in enumerate(found.items()):
         pos = np.searchsorted(keys, pair_keys(f.customer_idx, f.article_idx, n))
-        for col in ('rank', 'score'):
-            v = np.full(len(keys), np.nan, 'float32'); v[pos] = f[col].to_numpy(); out[f'{name}_{col}'] = v
-        better = f['rank'].to_numpy() < best[pos]
-        best[pos[better]], first[pos[better]] = f['rank'].to_numpy()[better], j
-    out['n_sources'] = out.filter(like='_rank').notna().sum(axis=1).astype('int8')
+        for col in ("rank", "score"):
+            v = np.full(len(keys), np.nan, "float32")
+            v[pos] = f[col].to_numpy()
+            out[f"{name}_{col}"] = v
+        better = f["rank"].to_numpy() < best[pos]
+        best[pos[better]], first[pos[better]] = f["rank"].to_numpy()[better], j
+    out["n_sources"] = out.filter(like="_rank").notna().sum(axis=1).astype("int8")
     o = np.lexsort((out.article_idx.to_numpy(), first, best, out.customer_idx.to_numpy()))
     out = out.iloc[o].reset_index(drop=True)
     c = out.customer_idx.to_numpy()
-    return out.assign(rank=rank_in_group(c).astype('int32'))
+    return out.assign(rank=rank_in_group(c).astype("int32"))
+
 
 def source_names(cands: pd.DataFrame) -> list[str]:
     "The sources of a `candidates` table, in column order (each one has `<source>_rank` and `<source>_score`)."
-    return [c.removesuffix('_rank') for c in cands.columns if c.endswith('_rank')]
+    return [c.removesuffix("_rank") for c in cands.columns if c.endswith("_rank")]
 
 # %% ../nbs/05b_candidates.ipynb #c025
 def candidate_recall(cands: pd.DataFrame, truth: Truth, ks=(50, 100, 200)) -> pd.DataFrame:
     "Recall@k of each source (its own top k) and of the union (its first k by `rank`), averaged over `truth`'s customers."
     n = int(max(cands.article_idx.to_numpy().max(initial=0), truth.items.max(initial=0))) + 1
     row = np.searchsorted(truth.customers, cands.customer_idx.to_numpy())
-    ok = (row < len(truth.customers)) & (truth.customers[np.minimum(row, len(truth.customers) - 1)] == cands.customer_idx.to_numpy())
+    ok = (row < len(truth.customers)) & (
+        truth.customers[np.minimum(row, len(truth.customers) - 1)] == cands.customer_idx.to_numpy()
+    )
     hit = ok & np.isin(pair_keys(cands.customer_idx, cands.article_idx, n), truth_keys(truth, n))
+
     def recall(position):
-        return {f'recall@{k}': float((np.bincount(row[hit & (position < k)], minlength=len(truth.customers)) / truth.sizes).mean()) for k in ks}
+        return {
+            f"recall@{k}": float(
+                (np.bincount(row[hit & (position < k)], minlength=len(truth.customers)) / truth.sizes).mean()
+            )
+            for k in ks
+        }
+
     names = source_names(cands)
-    rows = {s: recall(cands[f'{s}_rank'].fillna(np.inf).to_numpy()) for s in names}
-    rows['union'] = recall(cands['rank'].to_numpy())
-    table = pd.DataFrame.from_dict(rows, orient='index')
-    table['candidates / customer'] = [float(cands.loc[ok, f'{s}_rank'].notna().sum() / len(truth.customers)) for s in names] + [float(ok.sum() / len(truth.customers))]
+    rows = {s: recall(cands[f"{s}_rank"].fillna(np.inf).to_numpy()) for s in names}
+    rows["union"] = recall(cands["rank"].to_numpy())
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table["candidates / customer"] = [
+        float(cands.loc[ok, f"{s}_rank"].notna().sum() / len(truth.customers)) for s in names
+    ] + [float(ok.sum() / len(truth.customers))]
     return table

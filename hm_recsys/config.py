@@ -22,26 +22,36 @@ __all__ = ['SOURCES', 'SECTIONS', 'project_root', 'Config', 'load_config', 'atom
 def project_root(start: Path | str | None = None) -> Path:
     "The folder holding `pyproject.toml` and `params/`, searched upward from `start` (default: the working directory)."
     for p in [Path(start or Path.cwd()).resolve(), *Path(start or Path.cwd()).resolve().parents]:
-        if (p/'pyproject.toml').exists() and (p/'params').is_dir(): return p
+        if (p / "pyproject.toml").exists() and (p / "params").is_dir():
+            return p
     return Path(__file__).resolve().parent.parent
 
 # %% ../nbs/00_config.ipynb #c006
-SOURCES = ('synthetic', 'files')
-SECTIONS = ('synthetic', 'model', 'blend', 'candidates', 'ranker', 'evaluation')  # a params file's nested blocks, by stage
+SOURCES = ("synthetic", "files")
+SECTIONS = (
+    "synthetic",
+    "model",
+    "blend",
+    "candidates",
+    "ranker",
+    "evaluation",
+)  # a params file's nested blocks, by stage
+
 
 @dataclass(frozen=True)
 class Config:
     "The parameters of one pipeline run, and the paths derived from them."
-    dataset: str                 # names data/<dataset>/ and artifacts/<dataset>/
-    source: str = 'synthetic'    # 'synthetic' (generated) or 'files' (Kaggle files in `data_dir`)
-    preset: str = 'tiny'         # synthetic size: tiny, small or full
+
+    dataset: str  # names data/<dataset>/ and artifacts/<dataset>/
+    source: str = "synthetic"  # 'synthetic' (generated) or 'files' (Kaggle files in `data_dir`)
+    preset: str = "tiny"  # synthetic size: tiny, small or full
     seed: int = 42
-    data_dir: str = ''           # folder of the Kaggle files when source == 'files' (else $HM_DATA_DIR)
-    test_days: int = 7           # test window: the last `test_days` days
-    val_days: int = 7            # validation window: the `val_days` before the test window
-    cutoff: str = ''             # first test day (YYYY-MM-DD); '' means the last day - test_days + 1
-    pop_days: int = 7            # window of the popularity baselines, in days before a cutoff
-    reports_dir: str = 'reports' # executed notebooks, figures and metrics, relative to the project root
+    data_dir: str = ""  # folder of the Kaggle files when source == 'files' (else $HM_DATA_DIR)
+    test_days: int = 7  # test window: the last `test_days` days
+    val_days: int = 7  # validation window: the `val_days` before the test window
+    cutoff: str = ""  # first test day (YYYY-MM-DD); '' means the last day - test_days + 1
+    pop_days: int = 7  # window of the popularity baselines, in days before a cutoff
+    reports_dir: str = "reports"  # executed notebooks, figures and metrics, relative to the project root
     sections: dict = field(default_factory=dict)  # nested settings by stage (SECTIONS), e.g. `model:` and `ranker:`
     root: Path = field(default_factory=project_root)
 
@@ -52,97 +62,142 @@ class Config:
     @property
     def raw_dir(self) -> Path:
         "Where the three Kaggle files are read from."
-        if self.source == 'synthetic': return self.root/'data'/self.dataset/'raw'
-        return (self.root/self.data_dir).resolve()
+        if self.source == "synthetic":
+            return self.root / "data" / self.dataset / "raw"
+        return (self.root / self.data_dir).resolve()
+
     @property
-    def processed_dir(self) -> Path: return self.root/'data'/self.dataset/'processed'
+    def processed_dir(self) -> Path:
+        return self.root / "data" / self.dataset / "processed"
+
     @property
-    def features_dir(self) -> Path: return self.root/'data'/self.dataset/'features'
+    def features_dir(self) -> Path:
+        return self.root / "data" / self.dataset / "features"
+
     @property
-    def artifacts_dir(self) -> Path: return self.root/'artifacts'/self.dataset
+    def artifacts_dir(self) -> Path:
+        return self.root / "artifacts" / self.dataset
+
     @property
-    def reports_path(self) -> Path: return self.root/self.reports_dir
+    def reports_path(self) -> Path:
+        return self.root / self.reports_dir
+
     @property
-    def figures_dir(self) -> Path: return self.reports_path/'figures'
+    def figures_dir(self) -> Path:
+        return self.reports_path / "figures"
 
 # %% ../nbs/00_config.ipynb #c007
 def _check(cfg: Config, origin: str) -> Config:
     if cfg.source not in SOURCES:
         raise ValueError(f"{origin}: source must be one of {SOURCES}, not {cfg.source!r}.")
-    if cfg.source == 'files' and not cfg.data_dir:
-        raise ValueError(f"{origin}: source is 'files' but no data folder is set. Pass data_dir "
-                         "(e.g. `make all DATA=/path/to/kaggle`) or set HM_DATA_DIR.")
-    for k in ('test_days', 'val_days', 'pop_days'):
-        if int(getattr(cfg, k)) < 1: raise ValueError(f"{origin}: {k} must be a positive number of days.")
+    if cfg.source == "files" and not cfg.data_dir:
+        raise ValueError(
+            f"{origin}: source is 'files' but no data folder is set. Pass data_dir "
+            "(e.g. `make all DATA=/path/to/kaggle`) or set HM_DATA_DIR."
+        )
+    for k in ("test_days", "val_days", "pop_days"):
+        if int(getattr(cfg, k)) < 1:
+            raise ValueError(f"{origin}: {k} must be a positive number of days.")
     return cfg
 
-def load_config(params: str | Path = 'tiny', **overrides) -> Config:
+
+def load_config(params: str | Path = "tiny", **overrides) -> Config:
     "Read `params/<params>.yaml` (or the file at path `params`), apply non-empty `overrides`, validate."
     root = project_root()
-    path = Path(params) if str(params).endswith(('.yaml', '.yml')) else root/'params'/f'{params}.yaml'
-    if not path.is_absolute() and not path.exists(): path = root/path
+    path = Path(params) if str(params).endswith((".yaml", ".yml")) else root / "params" / f"{params}.yaml"
+    if not path.is_absolute() and not path.exists():
+        path = root / path
     if not path.exists():
-        raise FileNotFoundError(f"Parameters file {path} not found. Use a name from {root/'params'} "
-                                f"({', '.join(sorted(p.stem for p in (root/'params').glob('*.yaml')))}) or a path.")
+        raise FileNotFoundError(
+            f"Parameters file {path} not found. Use a name from {root / 'params'} "
+            f"({', '.join(sorted(p.stem for p in (root / 'params').glob('*.yaml')))}) or a path."
+        )
     raw = yaml.safe_load(path.read_text()) or {}
-    known = {f.name for f in fields(Config)} - {'sections', 'root'}
+    known = {f.name for f in fields(Config)} - {"sections", "root"}
     kw = {k: v for k, v in raw.items() if k in known}
     sections = {k: v for k, v in raw.items() if k not in known and isinstance(v, dict)}
     unknown = set(raw) - set(kw) - set(sections)
-    if unknown: raise ValueError(f"{path}: unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}.")
-    if odd := [k for k in sections if k not in SECTIONS]:   # a misspelt block would be silently ignored
-        named = [repr(k) + ''.join(f" (did you mean {m!r}?)" for m in get_close_matches(k, SECTIONS, n=1)) for k in odd]
-        raise ValueError(f"{path}: unknown section(s) {', '.join(named)}; the known sections are {', '.join(SECTIONS)}.")
-    kw.update({k: v for k, v in overrides.items() if v not in (None, '')})
-    if kw.get('source', 'synthetic') == 'files' and not kw.get('data_dir'): kw['data_dir'] = os.environ.get('HM_DATA_DIR', '')
-    if 'dataset' not in kw: raise ValueError(f"{path}: `dataset` (the run's name) is required.")
+    if unknown:
+        raise ValueError(f"{path}: unknown parameter(s) {sorted(unknown)}; known: {sorted(known)}.")
+    if odd := [k for k in sections if k not in SECTIONS]:  # a misspelt block would be silently ignored
+        named = [repr(k) + "".join(f" (did you mean {m!r}?)" for m in get_close_matches(k, SECTIONS, n=1)) for k in odd]
+        raise ValueError(
+            f"{path}: unknown section(s) {', '.join(named)}; the known sections are {', '.join(SECTIONS)}."
+        )
+    kw.update({k: v for k, v in overrides.items() if v not in (None, "")})
+    if kw.get("source", "synthetic") == "files" and not kw.get("data_dir"):
+        kw["data_dir"] = os.environ.get("HM_DATA_DIR", "")
+    if "dataset" not in kw:
+        raise ValueError(f"{path}: `dataset` (the run's name) is required.")
     return _check(Config(**kw, sections=sections, root=root), str(path))
 
 # %% ../nbs/00_config.ipynb #c012
-def _tmp_sibling(path: Path) -> Path: return path.parent/f'.{path.name}.{uuid.uuid4().hex[:8]}.tmp'
+def _tmp_sibling(path: Path) -> Path:
+    return path.parent / f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+
 
 @contextmanager
 def atomic_path(path: Path | str):
     "Yield a temporary path to write; on success move it to `path` (file or folder), on error remove it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _tmp_sibling(path)
     try:
         yield tmp
         if path.is_dir() and tmp.is_dir():
-            old = _tmp_sibling(path); path.rename(old); tmp.rename(path); shutil.rmtree(old)
-        else: os.replace(tmp, path)
+            old = _tmp_sibling(path)
+            path.rename(old)
+            tmp.rename(path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
     finally:
-        if tmp.is_dir(): shutil.rmtree(tmp, ignore_errors=True)
-        elif tmp.exists(): tmp.unlink()
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp.exists():
+            tmp.unlink()
+
 
 def write_json(obj, path: Path | str) -> Path:
     "Write `obj` as indented JSON, atomically."
-    with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str) + '\n')
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(obj, indent=2, default=str) + "\n")
     return Path(path)
+
 
 def write_parquet(df, path: Path | str) -> Path:
     "Write a DataFrame as Parquet (zstd, no index), atomically."
-    with atomic_path(path) as tmp: df.to_parquet(tmp, index=False, compression='zstd')
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False, compression="zstd")
     return Path(path)
 
 # %% ../nbs/00_config.ipynb #89e45e7d
-_IMPORT = re.compile(r'from\s+(?:hm_recsys)?\.(\w+)\s+import|from\s+hm_recsys\s+import\s+(\w+)|import\s+hm_recsys\.(\w+)|default_exp\s+(\w+)')
+_IMPORT = re.compile(
+    r"from\s+(?:hm_recsys)?\.(\w+)\s+import|from\s+hm_recsys\s+import\s+(\w+)|import\s+hm_recsys\.(\w+)|default_exp\s+(\w+)"
+)
+
 
 def imported_modules(source: str) -> set[str]:
     "The package modules that `source` (Python, or a notebook's JSON) imports, or exports (`default_exp`)."
     return {m for groups in _IMPORT.findall(source) for m in groups if m}
 
+
 def code_files(*modules: str, package: Path | str | None = None) -> list[Path]:
-    "The files of `modules` and of every module of `package` (default: this one) that they import, directly or not."
+    "The files of `modules` and of every module of `package` (default: this one) that they import, directly or not, and the package's data files they name."
     package, seen, todo = Path(package or Path(hm_recsys.__file__).parent), set(), set(modules)
     while todo:
         m = todo.pop()
-        if m not in seen and (package/f'{m}.py').exists():
-            seen.add(m); todo |= imported_modules((package/f'{m}.py').read_text())
-    return sorted(package/f'{m}.py' for m in seen)
+        if m not in seen and (package / f"{m}.py").exists():
+            seen.add(m)
+            todo |= imported_modules((package / f"{m}.py").read_text())
+    code = sorted(package / f"{m}.py" for m in seen)
+    text = "".join(f.read_text() for f in code)
+    return code + sorted(p for p in package.glob("*.csv") if p.name in text)
+
 
 def code_digest(*modules: str, package: Path | str | None = None) -> str:
     "A hash of the code that `modules` run: the names and content of their `code_files`."
     h = hashlib.sha256()
-    for f in code_files(*modules, package=package): h.update(f.name.encode() + b'\0' + f.read_bytes())
+    for f in code_files(*modules, package=package):
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()[:16]

@@ -20,35 +20,66 @@ __all__ = ['DICT', 'FILES', 'SUFFIXES', 'SCHEMA', 'ID_RULES', 'DataError', 'find
 
 # %% ../nbs/00_data.ipynb #c007
 DICT = pa.dictionary(pa.int32(), pa.string())
-FILES = {'articles': 'articles', 'customers': 'customers', 'transactions': 'transactions_train'}
-SUFFIXES = ('.csv', '.csv.gz', '.parquet')
+FILES = {"articles": "articles", "customers": "customers", "transactions": "transactions_train"}
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
 SCHEMA = {
-    'articles': {
-        'article_id': DICT, 'product_code': pa.int32(), 'prod_name': DICT,
-        'product_type_no': pa.int16(), 'product_type_name': DICT, 'product_group_name': DICT,
-        'graphical_appearance_no': pa.int32(), 'graphical_appearance_name': DICT,
-        'colour_group_code': pa.int8(), 'colour_group_name': DICT,
-        'perceived_colour_value_id': pa.int8(), 'perceived_colour_value_name': DICT,
-        'perceived_colour_master_id': pa.int8(), 'perceived_colour_master_name': DICT,
-        'department_no': pa.int16(), 'department_name': DICT, 'index_code': DICT, 'index_name': DICT,
-        'index_group_no': pa.int8(), 'index_group_name': DICT, 'section_no': pa.int8(), 'section_name': DICT,
-        'garment_group_no': pa.int16(), 'garment_group_name': DICT, 'detail_desc': pa.string()},
-    'customers': {
-        'customer_id': DICT, 'FN': pa.float32(), 'Active': pa.float32(), 'club_member_status': DICT,
-        'fashion_news_frequency': DICT, 'age': pa.float32(), 'postal_code': DICT},
-    'transactions': {
-        't_dat': DICT, 'customer_id': DICT, 'article_id': DICT, 'price': pa.float32(), 'sales_channel_id': pa.int8()},
+    "articles": {
+        "article_id": DICT,
+        "product_code": pa.int32(),
+        "prod_name": DICT,
+        "product_type_no": pa.int16(),
+        "product_type_name": DICT,
+        "product_group_name": DICT,
+        "graphical_appearance_no": pa.int32(),
+        "graphical_appearance_name": DICT,
+        "colour_group_code": pa.int8(),
+        "colour_group_name": DICT,
+        "perceived_colour_value_id": pa.int8(),
+        "perceived_colour_value_name": DICT,
+        "perceived_colour_master_id": pa.int8(),
+        "perceived_colour_master_name": DICT,
+        "department_no": pa.int16(),
+        "department_name": DICT,
+        "index_code": DICT,
+        "index_name": DICT,
+        "index_group_no": pa.int8(),
+        "index_group_name": DICT,
+        "section_no": pa.int8(),
+        "section_name": DICT,
+        "garment_group_no": pa.int16(),
+        "garment_group_name": DICT,
+        "detail_desc": pa.string(),
+    },
+    "customers": {
+        "customer_id": DICT,
+        "FN": pa.float32(),
+        "Active": pa.float32(),
+        "club_member_status": DICT,
+        "fashion_news_frequency": DICT,
+        "age": pa.float32(),
+        "postal_code": DICT,
+    },
+    "transactions": {
+        "t_dat": DICT,
+        "customer_id": DICT,
+        "article_id": DICT,
+        "price": pa.float32(),
+        "sales_channel_id": pa.int8(),
+    },
 }
 
 # %% ../nbs/00_data.ipynb #c010
 class DataError(ValueError):
     "Raw data that cannot be used as it is: the message says which file, column and row, and what to do."
 
+
 def find_files(raw_dir: str | Path) -> dict[str, Path]:
     "The path of each Kaggle file in `raw_dir`: its one version, `.csv`, `.csv.gz` or `.parquet`."
     raw_dir = Path(raw_dir)
-    found = {k: [raw_dir/f'{stem}{s}' for s in SUFFIXES if (raw_dir/f'{stem}{s}').is_file()] for k, stem in FILES.items()}
-    missing = [f'{FILES[k]}.csv' for k, ps in found.items() if not ps]
+    found = {
+        k: [raw_dir / f"{stem}{s}" for s in SUFFIXES if (raw_dir / f"{stem}{s}").is_file()] for k, stem in FILES.items()
+    }
+    missing = [f"{FILES[k]}.csv" for k, ps in found.items() if not ps]
     if missing:
         held = sorted(p.name for p in raw_dir.iterdir()) if raw_dir.is_dir() else None
         raise DataError(
@@ -56,137 +87,205 @@ def find_files(raw_dir: str | Path) -> dict[str, Path]:
             f"{'holds: ' + (', '.join(held) or 'nothing') if held is not None else 'does not exist'}. Expected the "
             "Kaggle files articles.csv, customers.csv and transactions_train.csv. Run on the real data with "
             "`make all DATA=/path/to/kaggle` or set HM_DATA_DIR=/path/to/kaggle (params with source: files); "
-            "synthetic params generate their files with hm_recsys.synthetic.ensure_synthetic(cfg).")
-    if twice := [', '.join(p.name for p in ps[:-1]) + f' and {ps[-1].name}' for ps in found.values() if len(ps) > 1]:
-        raise DataError(f"{raw_dir}: several versions of one file: {'; '.join(twice)}. Keep one of them (delete or move "
-                        "the others out of the folder): the loader reads one file per table, and cannot tell which is current.")
+            "synthetic params generate their files with hm_recsys.synthetic.ensure_synthetic(cfg)."
+        )
+    if twice := [", ".join(p.name for p in ps[:-1]) + f" and {ps[-1].name}" for ps in found.values() if len(ps) > 1]:
+        raise DataError(
+            f"{raw_dir}: several versions of one file: {'; '.join(twice)}. Keep one of them (delete or move "
+            "the others out of the folder): the loader reads one file per table, and cannot tell which is current."
+        )
     return {k: ps[0] for k, ps in found.items()}
 
 # %% ../nbs/00_data.ipynb #c013
 def _example(path: Path, i: int) -> str:
     "Row `i` of a data file as written: its line for a CSV (the header is line 1), its values for Parquet."
-    if path.suffix == '.parquet': return f"row {i}: {pq.read_table(path).slice(i, 1).to_pylist()[0]}"
-    with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8-sig') as f:
+    if path.suffix == ".parquet":
+        return f"row {i}: {pq.read_table(path).slice(i, 1).to_pylist()[0]}"
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8-sig") as f:
         return f"line {i + 2}: {next(itertools.islice(f, i + 1, None), '').rstrip()}"
+
 
 def _fail(path: Path, col: str, problem: str, i: int, fix: str):
     raise DataError(f"{path}, column '{col}': {problem}. Example, {_example(path, i)}. {fix}")
+
 
 def _first(mask: np.ndarray) -> int | None:
     i = np.flatnonzero(mask)
     return int(i[0]) if len(i) else None
 
+
 def _reject(bad: np.ndarray, path: Path, col: str, what: str, fix: str):
     "A DataError when any row is `bad`: how many (`what`), and the first as the example."
-    if bad.any(): _fail(path, col, f"{int(bad.sum()):,} {what}", _first(bad), fix)
+    if bad.any():
+        _fail(path, col, f"{int(bad.sum()):,} {what}", _first(bad), fix)
+
 
 def _check_nulls(t: pa.Table, path: Path, cols):
     for c in cols:
         if t[c].null_count:
-            _reject(t[c].is_null().to_numpy(zero_copy_only=False), path, c, 'missing value(s)',
-                    "Every row needs one: fill it or remove the row.")
+            _reject(
+                t[c].is_null().to_numpy(zero_copy_only=False),
+                path,
+                c,
+                "missing value(s)",
+                "Every row needs one: fill it or remove the row.",
+            )
 
 # %% ../nbs/00_data.ipynb #c015
-_KINDS = {b'PAR1': 'a Parquet file', b'\x1f\x8b': 'gzip-compressed', b'PK\x03\x04': 'a zip archive (or an Excel workbook)',
-          b'\xff\xfe': 'UTF-16 text', b'\xfe\xff': 'UTF-16 text'}   # what a file starting with these bytes is
+_KINDS = {
+    b"PAR1": "a Parquet file",
+    b"\x1f\x8b": "gzip-compressed",
+    b"PK\x03\x04": "a zip archive (or an Excel workbook)",
+    b"\xff\xfe": "UTF-16 text",
+    b"\xfe\xff": "UTF-16 text",
+}  # what a file starting with these bytes is
+
 
 def _bad_utf8_line(path: Path) -> tuple[int, bytes] | None:
     "Where a (gzipped) file is first not UTF-8: the number of that line (the header is 1), and the bytes around."
     n = 0
-    with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as f:
-        while chunk := f.read(1 << 20) + f.readline():   # whole lines: no character is cut in two
-            try: chunk.decode('utf-8')
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+        while chunk := f.read(1 << 20) + f.readline():  # whole lines: no character is cut in two
+            try:
+                chunk.decode("utf-8")
             except UnicodeDecodeError as e:
-                start = max(chunk.rfind(b'\n', 0, e.start) + 1, e.start - 40)
-                return n + chunk.count(b'\n', 0, e.start) + 1, chunk[start:e.start + 40].split(b'\n')[0]
-            n += chunk.count(b'\n')
+                start = max(chunk.rfind(b"\n", 0, e.start) + 1, e.start - 40)
+                return n + chunk.count(b"\n", 0, e.start) + 1, chunk[start : e.start + 40].split(b"\n")[0]
+            n += chunk.count(b"\n")
+
 
 def _not_text(path: Path) -> DataError:
     "The error of a .csv or .csv.gz file whose content is not UTF-8 text: what it looks like, and the fix."
-    stem = path.name.split('.')[0]
-    with (gzip.open if path.suffix == '.gz' else open)(path, 'rb') as f: head = f.read(64)
+    stem = path.name.split(".")[0]
+    with (gzip.open if path.suffix == ".gz" else open)(path, "rb") as f:
+        head = f.read(64)
     what = next((k for magic, k in _KINDS.items() if head.startswith(magic)), None)
-    if what is None and b'\0' in head: what = 'UTF-16 text' if not any(head[::2]) or not any(head[1::2]) else 'binary data'
-    fix = f"Save it as UTF-8 CSV (in Excel: 'CSV UTF-8 (comma delimited)'), or give the table as {stem}.parquet instead."
-    if path.suffix == '.csv' and what in ('a Parquet file', 'gzip-compressed'):
+    if what is None and b"\0" in head:
+        what = "UTF-16 text" if not any(head[::2]) or not any(head[1::2]) else "binary data"
+    fix = (
+        f"Save it as UTF-8 CSV (in Excel: 'CSV UTF-8 (comma delimited)'), or give the table as {stem}.parquet instead."
+    )
+    if path.suffix == ".csv" and what in ("a Parquet file", "gzip-compressed"):
         fix = f"Name it {stem}{'.parquet' if what == 'a Parquet file' else '.csv.gz'}: the loader reads that too."
     if what is None:
         bad = _bad_utf8_line(path)
-        what = (f"line {bad[0]} holds bytes that are not UTF-8 (Latin-1 or Windows-1252 text?), in {bad[1]!r}" if bad
-                else "it holds bytes that are not UTF-8")
+        what = (
+            f"line {bad[0]} holds bytes that are not UTF-8 (Latin-1 or Windows-1252 text?), in {bad[1]!r}"
+            if bad
+            else "it holds bytes that are not UTF-8"
+        )
     return DataError(f"{path}: not UTF-8 CSV text: {what}. {fix}")
+
 
 def _columns(path: Path) -> list[str]:
     "The header of a data file; a DataError when the file is not what its name says."
-    stem = path.name.split('.')[0]
-    if path.suffix == '.parquet':
-        try: return pq.read_schema(path).names
+    stem = path.name.split(".")[0]
+    if path.suffix == ".parquet":
+        try:
+            return pq.read_schema(path).names
         except pa.ArrowInvalid as e:
-            raise DataError(f"{path}: not a Parquet file ({e}). Name it after its content ({stem}.csv for CSV text), "
-                            "or write it again as Parquet.") from None
+            raise DataError(
+                f"{path}: not a Parquet file ({e}). Name it after its content ({stem}.csv for CSV text), "
+                "or write it again as Parquet."
+            ) from None
     try:
-        with (gzip.open if path.suffix == '.gz' else open)(path, 'rt', encoding='utf-8-sig') as f: header = f.readline()
+        with (gzip.open if path.suffix == ".gz" else open)(path, "rt", encoding="utf-8-sig") as f:
+            header = f.readline()
     except gzip.BadGzipFile:
-        raise DataError(f"{path}: not gzip-compressed, though its name ends .gz. Name it after its content "
-                        f"({stem}.csv for CSV text, {stem}.parquet for Parquet), or compress it with gzip.") from None
-    except UnicodeDecodeError: raise _not_text(path) from None
-    if '\0' in header: raise _not_text(path)   # UTF-16 without its byte-order mark, or binary data
-    return [c.strip().strip('"') for c in header.rstrip('\r\n').split(',')]
+        raise DataError(
+            f"{path}: not gzip-compressed, though its name ends .gz. Name it after its content "
+            f"({stem}.csv for CSV text, {stem}.parquet for Parquet), or compress it with gzip."
+        ) from None
+    except UnicodeDecodeError:
+        raise _not_text(path) from None
+    if "\0" in header:
+        raise _not_text(path)  # UTF-16 without its byte-order mark, or binary data
+    return [c.strip().strip('"') for c in header.rstrip("\r\n").split(",")]
+
 
 def _cast(col: pa.ChunkedArray, typ: pa.DataType) -> pa.ChunkedArray:
     "A Parquet column as the type a CSV column is read as."
-    if typ != DICT: return col.cast(typ)
-    if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type): return col.cast(DICT)
-    if pa.types.is_dictionary(col.type): col = col.cast(col.type.value_type)
-    if pa.types.is_temporal(col.type): col = col.cast(pa.timestamp('s')).cast(pa.date32())
+    if typ != DICT:
+        return col.cast(typ)
+    if pa.types.is_dictionary(col.type) and pa.types.is_string(col.type.value_type):
+        return col.cast(DICT)
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    if pa.types.is_temporal(col.type):
+        col = col.cast(pa.timestamp("s")).cast(pa.date32())
     return pc.dictionary_encode(col.cast(pa.string()))
+
 
 def _find_bad_value(path: Path, cols: list[str], error: str):
     "Raise a DataError quoting the CSV row of a value pyarrow could not convert, when its error names one."
-    if 'invalid UTF8' in error: raise _not_text(path) from None   # past the block _columns decoded
+    if "invalid UTF8" in error:
+        raise _not_text(path) from None  # past the block _columns decoded
     m = re.search(r"column #(\d+): CSV conversion error to (.+): invalid value '(.*)'", error)
-    if not m: return
+    if not m:
+        return
     col = cols[int(m[1])]
-    try: text = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(include_columns=[col], column_types={col: pa.string()}),
-                               parse_options=pacsv.ParseOptions(newlines_in_values=True))[col]
-    except pa.ArrowInvalid as e:   # the value itself is not UTF-8
-        if 'invalid UTF8' in str(e): raise _not_text(path) from None
+    try:
+        text = pacsv.read_csv(
+            path,
+            convert_options=pacsv.ConvertOptions(include_columns=[col], column_types={col: pa.string()}),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        )[col]
+    except pa.ArrowInvalid as e:  # the value itself is not UTF-8
+        if "invalid UTF8" in str(e):
+            raise _not_text(path) from None
         return
     i = _first(pc.fill_null(pc.equal(text, m[3]), False).to_numpy(zero_copy_only=False))
-    if i is not None: _fail(path, col, f"{m[3]!r} is not a valid {m[2]}", i, "Correct the value or remove the row.")
+    if i is not None:
+        _fail(path, col, f"{m[3]!r} is not a valid {m[2]}", i, "Correct the value or remove the row.")
+
 
 def read_table(path: Path, schema: dict) -> pa.Table:
     "The columns of `schema` from a CSV, gzipped CSV or Parquet file, as the schema's types."
     cols = _columns(path)
     missing = [c for c in schema if c not in cols]
     if missing:
-        raise DataError(f"{path}: column(s) {missing} missing; the header has {cols}. Expected the Kaggle "
-                        f"columns {list(schema)}: check that this is the right file, comma separated, with its header.")
+        raise DataError(
+            f"{path}: column(s) {missing} missing; the header has {cols}. Expected the Kaggle "
+            f"columns {list(schema)}: check that this is the right file, comma separated, with its header."
+        )
     try:
-        if path.suffix == '.parquet':
-            t = pq.read_table(path, columns=list(schema), read_dictionary=[c for c, typ in schema.items() if typ == DICT])
+        if path.suffix == ".parquet":
+            t = pq.read_table(
+                path, columns=list(schema), read_dictionary=[c for c, typ in schema.items() if typ == DICT]
+            )
             return pa.table({c: _cast(t[c], typ) for c, typ in schema.items()})
         opts = pacsv.ConvertOptions(column_types=schema, include_columns=list(schema), strings_can_be_null=True)
         text = pa.string() in schema.values()  # free text may hold quoted line breaks (slower to parse)
         return pacsv.read_csv(path, convert_options=opts, parse_options=pacsv.ParseOptions(newlines_in_values=text))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
-        if path.suffix != '.parquet': _find_bad_value(path, cols, str(e))
-        raise DataError(f"{path}: a value does not fit its column's type ({e}; columns are numbered from 0 in "
-                        f"{cols}). Expected types: { {c: str(t) for c, t in schema.items()} }. "
-                        "Correct or remove the row holding that value.") from None
+        if path.suffix != ".parquet":
+            _find_bad_value(path, cols, str(e))
+        raise DataError(
+            f"{path}: a value does not fit its column's type ({e}; columns are numbered from 0 in "
+            f"{cols}). Expected types: { {c: str(t) for c, t in schema.items()} }. "
+            "Correct or remove the row holding that value."
+        ) from None
 
 # %% ../nbs/00_data.ipynb #c018
 ID_RULES = {  # column: (normalise, valid pattern, what a valid id looks like)
-    'article_id': (lambda s: pc.utf8_lpad(pc.utf8_trim_whitespace(s), 10, '0'), r'^\d{10}$',
-                   "up to 10 digits, e.g. 0108775015 (a leading zero may be missing)"),
-    'customer_id': (lambda s: pc.utf8_lower(pc.utf8_trim_whitespace(s)), r'^[0-9a-f]{64}$',
-                    "64 hexadecimal characters, as in the Kaggle files"),
+    "article_id": (
+        lambda s: pc.utf8_lpad(pc.utf8_trim_whitespace(s), 10, "0"),
+        r"^\d{10}$",
+        "up to 10 digits, e.g. 0108775015 (a leading zero may be missing)",
+    ),
+    "customer_id": (
+        lambda s: pc.utf8_lower(pc.utf8_trim_whitespace(s)),
+        r"^[0-9a-f]{64}$",
+        "64 hexadecimal characters, as in the Kaggle files",
+    ),
 }
+
 
 def _dictionary(t: pa.Table, col: str, path: Path) -> pa.DictionaryArray:
     "Dictionary column `col` as one array with one dictionary; a DataError names a row with a missing value."
     _check_nulls(t, path, [col])
     return pa.table({col: t[col]}).unify_dictionaries()[col].combine_chunks()
+
 
 def encode_ids(t: pa.Table, col: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
     "Validated, normalised ids of column `col`: (int32 codes, sorted distinct ids) with `ids[codes]` the column."
@@ -195,7 +294,8 @@ def encode_ids(t: pa.Table, col: str, path: Path) -> tuple[np.ndarray, np.ndarra
     values = norm(arr.dictionary)
     bad = ~pc.match_substring_regex(values, pattern).to_numpy(zero_copy_only=False)
     codes = arr.indices.to_numpy()
-    if bad.any(): _reject(bad[codes], path, col, 'malformed id(s)', f"An id must be {looks}: correct the file or remove the row.")
+    if bad.any():
+        _reject(bad[codes], path, col, "malformed id(s)", f"An id must be {looks}: correct the file or remove the row.")
     ids = pc.unique(values)
     ids = ids.take(pc.array_sort_indices(ids))
     return pc.index_in(values, value_set=ids).to_numpy().astype(np.int32)[codes], ids.to_numpy(zero_copy_only=False)
@@ -204,8 +304,9 @@ def encode_ids(t: pa.Table, col: str, path: Path) -> tuple[np.ndarray, np.ndarra
 def encode_dates(t: pa.Table, col: str, path: Path) -> np.ndarray:
     "Column `col` of YYYY-MM-DD strings as a datetime64[ns] array; a DataError names the first bad row."
     arr = _dictionary(t, col, path)
-    days = pd.to_datetime(pd.Series(arr.dictionary.to_numpy(zero_copy_only=False), dtype=object),
-                          format='%Y-%m-%d', errors='coerce').to_numpy('datetime64[ns]')
+    days = pd.to_datetime(
+        pd.Series(arr.dictionary.to_numpy(zero_copy_only=False), dtype=object), format="%Y-%m-%d", errors="coerce"
+    ).to_numpy("datetime64[ns]")
     codes = arr.indices.to_numpy()
     if np.isnat(days).any():
         i = _first(np.isnat(days)[codes])
@@ -216,110 +317,180 @@ def encode_dates(t: pa.Table, col: str, path: Path) -> np.ndarray:
 def _pandas(t: pa.Table, c: str) -> pd.Series:
     return t[c].combine_chunks().to_pandas() if pa.types.is_dictionary(t[c].type) else t[c].to_pandas()
 
+
 def _unique(df: pd.DataFrame, col: str, path: Path):
-    _reject(df[col].duplicated().to_numpy(), path, col, 'repeated id(s)', "Each id must appear on one row only: remove the duplicates.")
+    _reject(
+        df[col].duplicated().to_numpy(),
+        path,
+        col,
+        "repeated id(s)",
+        "Each id must appear on one row only: remove the duplicates.",
+    )
+
 
 def read_articles(path: Path) -> pd.DataFrame:
     "The catalogue: `article_id` a 10-digit string, codes small integers, names categories."
-    t = read_table(path, SCHEMA['articles'])
-    codes, ids = encode_ids(t, 'article_id', path)
-    _check_nulls(t, path, [c for c, typ in SCHEMA['articles'].items() if pa.types.is_integer(typ)])
+    t = read_table(path, SCHEMA["articles"])
+    codes, ids = encode_ids(t, "article_id", path)
+    _check_nulls(t, path, [c for c, typ in SCHEMA["articles"].items() if pa.types.is_integer(typ)])
     df = pd.DataFrame({c: _pandas(t, c) for c in t.column_names})
-    df['article_id'] = ids[codes]
-    _unique(df, 'article_id', path)
+    df["article_id"] = ids[codes]
+    _unique(df, "article_id", path)
     return df
+
 
 def read_customers(path: Path) -> pd.DataFrame:
     "Customer profiles: `customer_id` 64 lower-case hex, FN/Active int8 (empty -> 0), age float32."
-    t = read_table(path, SCHEMA['customers'])
-    codes, ids = encode_ids(t, 'customer_id', path)
+    t = read_table(path, SCHEMA["customers"])
+    codes, ids = encode_ids(t, "customer_id", path)
     df = pd.DataFrame({c: _pandas(t, c) for c in t.column_names})
-    df['customer_id'] = ids[codes]
-    for c in ('FN', 'Active'): df[c] = df[c].fillna(0).astype(np.int8)
-    _reject(((df.age < 0) | (df.age > 120)).to_numpy(), path, 'age', 'age(s) outside 0 to 120',   # missing ages compare False
-            "An age is in years, empty when unknown: correct or empty those values.")
-    _unique(df, 'customer_id', path)
+    df["customer_id"] = ids[codes]
+    for c in ("FN", "Active"):
+        df[c] = df[c].fillna(0).astype(np.int8)
+    _reject(
+        ((df.age < 0) | (df.age > 120)).to_numpy(),
+        path,
+        "age",
+        "age(s) outside 0 to 120",  # missing ages compare False
+        "An age is in years, empty when unknown: correct or empty those values.",
+    )
+    _unique(df, "customer_id", path)
     return df
+
 
 def read_transactions(path: Path) -> pd.DataFrame:
     "Purchases, one row per unit as in the file: ids as categories, t_dat datetime64, price float32."
-    t = read_table(path, SCHEMA['transactions'])
-    _check_nulls(t, path, ['sales_channel_id'])
-    channel = t['sales_channel_id'].to_numpy()
-    _reject(~np.isin(channel, (1, 2)), path, 'sales_channel_id', 'value(s) other than 1 (store) or 2 (online)',
-            "Kaggle's sales channels are 1 and 2: correct or remove those rows.")
-    price = t['price'].to_numpy()
-    _reject(~(price >= 0), path, 'price', 'missing or negative price(s)', "Prices must be numbers >= 0: correct or remove those rows.")
-    cust, art = encode_ids(t, 'customer_id', path), encode_ids(t, 'article_id', path)
-    return pd.DataFrame({
-        't_dat': encode_dates(t, 't_dat', path),
-        'customer_id': pd.Categorical.from_codes(*cust),
-        'article_id': pd.Categorical.from_codes(*art),
-        'price': price,
-        'sales_channel_id': channel})
+    t = read_table(path, SCHEMA["transactions"])
+    _check_nulls(t, path, ["sales_channel_id"])
+    channel = t["sales_channel_id"].to_numpy()
+    _reject(
+        ~np.isin(channel, (1, 2)),
+        path,
+        "sales_channel_id",
+        "value(s) other than 1 (store) or 2 (online)",
+        "Kaggle's sales channels are 1 and 2: correct or remove those rows.",
+    )
+    price = t["price"].to_numpy()
+    _reject(
+        ~(price >= 0),
+        path,
+        "price",
+        "missing or negative price(s)",
+        "Prices must be numbers >= 0: correct or remove those rows.",
+    )
+    cust, art = encode_ids(t, "customer_id", path), encode_ids(t, "article_id", path)
+    return pd.DataFrame(
+        {
+            "t_dat": encode_dates(t, "t_dat", path),
+            "customer_id": pd.Categorical.from_codes(*cust),
+            "article_id": pd.Categorical.from_codes(*art),
+            "price": price,
+            "sales_channel_id": channel,
+        }
+    )
 
 # %% ../nbs/00_data.ipynb #c026
 def example_frames(days: int = 21, seed: int = 0) -> dict[str, pd.DataFrame]:
     "Tiny raw tables in Kaggle's format (all strings, as written in the files), purchases over `days` days."
     rng = np.random.default_rng(seed)
-    aids = ['0108775015', '0108775044', '0108775051', '0706016001', '0706016002', '0706016003']
-    art = {c: [str(1 + i % 3) for i in range(6)] for c in SCHEMA['articles']}
-    art.update(article_id=aids, product_code=[a[:7] for a in aids], prod_name=['Strap top'] * 3 + ['Jade HW Skinny'] * 3,
-               graphical_appearance_no=['1010016'] * 6, index_code=list('AAADDD'), detail_desc=['A top.'] * 3 + [''] * 3)
-    art.update({c: [f'{c.split("_")[0]} {v}' for v in art[c]] for c in art if c.endswith('_name') and c != 'prod_name'})
+    aids = ["0108775015", "0108775044", "0108775051", "0706016001", "0706016002", "0706016003"]
+    art = {c: [str(1 + i % 3) for i in range(6)] for c in SCHEMA["articles"]}
+    art.update(
+        article_id=aids,
+        product_code=[a[:7] for a in aids],
+        prod_name=["Strap top"] * 3 + ["Jade HW Skinny"] * 3,
+        graphical_appearance_no=["1010016"] * 6,
+        index_code=list("AAADDD"),
+        detail_desc=["A top."] * 3 + [""] * 3,
+    )
+    art.update({c: [f"{c.split('_')[0]} {v}" for v in art[c]] for c in art if c.endswith("_name") and c != "prod_name"})
     cids = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(4)]
-    cus = dict(customer_id=cids[:3], FN=['1.0', '', ''], Active=['1.0', '', '1.0'],
-               club_member_status=['ACTIVE', 'ACTIVE', 'PRE-CREATE'], fashion_news_frequency=['Regularly', 'NONE', ''],
-               age=['24.0', '', '51.0'], postal_code=[hashlib.sha256(b'p').hexdigest()] * 3)
+    cus = dict(
+        customer_id=cids[:3],
+        FN=["1.0", "", ""],
+        Active=["1.0", "", "1.0"],
+        club_member_status=["ACTIVE", "ACTIVE", "PRE-CREATE"],
+        fashion_news_frequency=["Regularly", "NONE", ""],
+        age=["24.0", "", "51.0"],
+        postal_code=[hashlib.sha256(b"p").hexdigest()] * 3,
+    )
     n = 4 * days
     day = np.sort(rng.integers(0, days, n))
-    tx = dict(t_dat=[str(pd.Timestamp('2020-09-22') - pd.Timedelta(days=days - 1 - d))[:10] for d in day],
-              customer_id=[cids[i] for i in rng.integers(0, 4, n)], article_id=[aids[i] for i in rng.integers(0, 6, n)],
-              price=[f'{p:.6f}' for p in rng.uniform(0.01, 0.06, n)], sales_channel_id=[str(c) for c in rng.integers(1, 3, n)])
+    tx = dict(
+        t_dat=[str(pd.Timestamp("2020-09-22") - pd.Timedelta(days=days - 1 - d))[:10] for d in day],
+        customer_id=[cids[i] for i in rng.integers(0, 4, n)],
+        article_id=[aids[i] for i in rng.integers(0, 6, n)],
+        price=[f"{p:.6f}" for p in rng.uniform(0.01, 0.06, n)],
+        sales_channel_id=[str(c) for c in rng.integers(1, 3, n)],
+    )
     tx = pd.DataFrame(tx)
-    return dict(articles=pd.DataFrame(art), customers=pd.DataFrame(cus), transactions=pd.concat([tx, tx.iloc[[-1]]], ignore_index=True))
+    return dict(
+        articles=pd.DataFrame(art),
+        customers=pd.DataFrame(cus),
+        transactions=pd.concat([tx, tx.iloc[[-1]]], ignore_index=True),
+    )
 
-def write_kaggle(folder: str | Path, frames: dict[str, pd.DataFrame], suffix: str = '.csv') -> Path:
+
+def write_kaggle(folder: str | Path, frames: dict[str, pd.DataFrame], suffix: str = ".csv") -> Path:
     "Write `frames` (from `example_frames`) as the Kaggle files in `folder`, as .csv, .csv.gz or .parquet."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     for k, df in frames.items():
-        p = folder/f'{FILES[k]}{suffix}'
-        if suffix == '.parquet': df.replace('', None).to_parquet(p, index=False)
-        else: df.to_csv(p, index=False)
+        p = folder / f"{FILES[k]}{suffix}"
+        if suffix == ".parquet":
+            df.replace("", None).to_parquet(p, index=False)
+        else:
+            df.to_csv(p, index=False)
     return folder
 
 # %% ../nbs/00_data.ipynb #c032
-def drop_unknown_articles(tx: pd.DataFrame, articles: pd.DataFrame, path: Path, max_unknown: float = 0.01) -> tuple[pd.DataFrame, int]:
+def drop_unknown_articles(
+    tx: pd.DataFrame, articles: pd.DataFrame, path: Path, max_unknown: float = 0.01
+) -> tuple[pd.DataFrame, int]:
     "Drop transactions whose article is not in the catalogue, with a warning; a DataError past `max_unknown` (share of rows)."
     known = tx.article_id.cat.categories.isin(articles.article_id)
     unknown = ~known[tx.article_id.cat.codes.to_numpy()]
     n = int(unknown.sum())
-    if not n: return tx, 0
+    if not n:
+        return tx, 0
     i = _first(unknown)
     msg = f"{n:,} of {len(tx):,} transactions ({n / len(tx):.2%}) are of articles absent from articles.csv"
     if n > max_unknown * len(tx):
-        _fail(path, 'article_id', f"{msg}, more than max_unknown={max_unknown:.2%}", i,
-              "Check that articles.csv and transactions_train.csv come from the same data set, or raise max_unknown.")
+        _fail(
+            path,
+            "article_id",
+            f"{msg}, more than max_unknown={max_unknown:.2%}",
+            i,
+            "Check that articles.csv and transactions_train.csv come from the same data set, or raise max_unknown.",
+        )
     warnings.warn(f"{path}: {msg}; dropping them. Example, {_example(path, i)}.")
     tx = tx[~unknown].reset_index(drop=True)
-    tx['article_id'] = tx.article_id.cat.remove_unused_categories()
+    tx["article_id"] = tx.article_id.cat.remove_unused_categories()
     return tx, n
 
 # %% ../nbs/00_data.ipynb #c034
 def _pack(cols: list[np.ndarray]) -> np.ndarray | None:
     "Columns of non-negative integers packed into one int64 with the same lexicographic order; None if too wide."
     sizes = [int(c.max()) + 1 for c in cols]
-    if math.prod(sizes) >= 2**63: return None
+    if math.prod(sizes) >= 2**63:
+        return None
     key = np.zeros(len(cols[0]), np.int64)
-    for c, size in zip(cols, sizes): key = key * size + c
+    for c, size in zip(cols, sizes):
+        key = key * size + c
     return key
+
 
 def sort_rows(tx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     "The order of `tx` by t_dat, customer_id, article_id, sales_channel_id, price, and a mask of runs' first rows in that order."
-    if not len(tx): return np.zeros(0, np.int64), np.zeros(0, bool)
-    day = tx.t_dat.to_numpy().astype('datetime64[D]').astype(np.int64)
-    cols = [day - day.min(), tx.customer_id.cat.codes.to_numpy(), tx.article_id.cat.codes.to_numpy(),
-            tx.sales_channel_id.to_numpy().astype(np.int64) + 128]
+    if not len(tx):
+        return np.zeros(0, np.int64), np.zeros(0, bool)
+    day = tx.t_dat.to_numpy().astype("datetime64[D]").astype(np.int64)
+    cols = [
+        day - day.min(),
+        tx.customer_id.cat.codes.to_numpy(),
+        tx.article_id.cat.codes.to_numpy(),
+        tx.sales_channel_id.to_numpy().astype(np.int64) + 128,
+    ]
     price = tx.price.to_numpy(np.float32).view(np.uint32)  # prices are >= 0: their bits sort as the numbers
     key = _pack(cols)
     order = np.lexsort((price, key) if key is not None else (price, *cols[::-1]))
@@ -330,29 +501,42 @@ def sort_rows(tx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 @dataclass
 class RawData:
     "The three Kaggle tables, validated and typed, and a report of what was read."
+
     articles: pd.DataFrame
     customers: pd.DataFrame
     transactions: pd.DataFrame
     report: dict = field(default_factory=dict)
-    def __repr__(self): return f"RawData({', '.join(f'{k}={v:,}' for k, v in self.report.items() if k in ('articles', 'customers', 'transactions'))})"
+
+    def __repr__(self):
+        return f"RawData({', '.join(f'{k}={v:,}' for k, v in self.report.items() if k in ('articles', 'customers', 'transactions'))})"
+
 
 def load_raw(src: Config | str | Path, data_dir: str | Path | None = None, max_unknown: float = 0.01) -> RawData:
     "Read and validate the Kaggle files of `src` (a Config's raw_dir, or a folder); `data_dir` overrides the folder."
     raw_dir = Path(data_dir) if data_dir else src.raw_dir if isinstance(src, Config) else Path(src)
     files = find_files(raw_dir)
-    articles, customers = read_articles(files['articles']), read_customers(files['customers'])
-    tx = read_transactions(files['transactions'])
+    articles, customers = read_articles(files["articles"]), read_customers(files["customers"])
+    tx = read_transactions(files["transactions"])
     rows = len(tx)
-    if not rows: raise DataError(f"{files['transactions']}: no transactions, only a header. Use the complete file.")
-    tx, dropped = drop_unknown_articles(tx, articles, files['transactions'], max_unknown)
+    if not rows:
+        raise DataError(f"{files['transactions']}: no transactions, only a header. Use the complete file.")
+    tx, dropped = drop_unknown_articles(tx, articles, files["transactions"], max_unknown)
     buyers = tx.customer_id.cat.categories
     report = dict(
-        raw_dir=str(raw_dir), files={k: p.name for k, p in files.items()},
-        articles=len(articles), customers=len(customers), transactions=len(tx), rows_read=rows,
-        dropped_unknown_articles=dropped, repeated_rows=int(len(tx) - sort_rows(tx)[1].sum()),
-        buyers=len(buyers), customers_without_profile=int((~buyers.isin(customers.customer_id)).sum()),
+        raw_dir=str(raw_dir),
+        files={k: p.name for k, p in files.items()},
+        articles=len(articles),
+        customers=len(customers),
+        transactions=len(tx),
+        rows_read=rows,
+        dropped_unknown_articles=dropped,
+        repeated_rows=int(len(tx) - sort_rows(tx)[1].sum()),
+        buyers=len(buyers),
+        customers_without_profile=int((~buyers.isin(customers.customer_id)).sum()),
         articles_sold=len(tx.article_id.cat.categories),
-        first_day=str(tx.t_dat.min().date()), last_day=str(tx.t_dat.max().date()))
+        first_day=str(tx.t_dat.min().date()),
+        last_day=str(tx.t_dat.max().date()),
+    )
     return RawData(articles, customers, tx, report)
 
 # %% ../nbs/00_data.ipynb #c049
@@ -361,8 +545,9 @@ def fingerprint(raw_dir: str | Path, block: int = 1 << 20) -> str:
     h = hashlib.sha256()
     for p in find_files(raw_dir).values():
         size = p.stat().st_size
-        h.update(f'{p.name}:{size};'.encode())
-        with open(p, 'rb') as f:
+        h.update(f"{p.name}:{size};".encode())
+        with open(p, "rb") as f:
             for pos in (0, max(size // 2 - block // 2, 0), max(size - block, 0)):
-                f.seek(pos); h.update(f.read(block))
+                f.seek(pos)
+                h.update(f.read(block))
     return h.hexdigest()[:16]

@@ -22,6 +22,7 @@ def days_before(t_dat: pd.Series, cutoff) -> np.ndarray:
     "Whole days from each `t_dat` to `cutoff` (1 for the day before it)."
     return (pd.Timestamp(cutoff) - t_dat).dt.days.to_numpy()
 
+
 def history(tx: pd.DataFrame, cutoff, days: int | None = None) -> pd.DataFrame:
     "Rows of `tx` before `cutoff`; with `days`, only those of the `days` days before it."
     d = days_before(tx.t_dat, cutoff)
@@ -31,16 +32,29 @@ def history(tx: pd.DataFrame, cutoff, days: int | None = None) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Split:
     "A global time split: train before `val_start`, validation up to `test_start`, test up to `test_end` (exclusive)."
+
     val_start: pd.Timestamp
     test_start: pd.Timestamp
     test_end: pd.Timestamp
-    def _between(self, tx, start, end): return tx[(tx.t_dat >= start) & (tx.t_dat < end)]
-    def train(self, tx: pd.DataFrame) -> pd.DataFrame: return history(tx, self.val_start)
-    def val(self, tx: pd.DataFrame) -> pd.DataFrame: return self._between(tx, self.val_start, self.test_start)
-    def test(self, tx: pd.DataFrame) -> pd.DataFrame: return self._between(tx, self.test_start, self.test_end)
-    def to_dict(self) -> dict: return {k: str(v.date()) for k, v in asdict(self).items()}
+
+    def _between(self, tx, start, end):
+        return tx[(tx.t_dat >= start) & (tx.t_dat < end)]
+
+    def train(self, tx: pd.DataFrame) -> pd.DataFrame:
+        return history(tx, self.val_start)
+
+    def val(self, tx: pd.DataFrame) -> pd.DataFrame:
+        return self._between(tx, self.val_start, self.test_start)
+
+    def test(self, tx: pd.DataFrame) -> pd.DataFrame:
+        return self._between(tx, self.test_start, self.test_end)
+
+    def to_dict(self) -> dict:
+        return {k: str(v.date()) for k, v in asdict(self).items()}
+
     @classmethod
-    def from_dict(cls, d: dict) -> Split: return cls(*(pd.Timestamp(d[k]) for k in ('val_start', 'test_start', 'test_end')))
+    def from_dict(cls, d: dict) -> Split:
+        return cls(*(pd.Timestamp(d[k]) for k in ("val_start", "test_start", "test_end")))
 
 # %% ../nbs/02_etl.ipynb #c008
 def make_split(cfg: Config, days: pd.Series) -> Split:
@@ -50,46 +64,57 @@ def make_split(cfg: Config, days: pd.Series) -> Split:
     split = Split(test_start - cfg.val_days * day, test_start, test_start + cfg.test_days * day)
     what = f"The split {split.to_dict()} (cutoff={cfg.cutoff!r}, test_days={cfg.test_days}, val_days={cfg.val_days})"
     if split.val_start <= first_day or split.test_end > last_day + day:
-        raise ValueError(f"{what} does not fit the data, {first_day.date()} to {last_day.date()}: training needs at least "
-                         "one day before val_start and the test window must end by the last day. Change cutoff, test_days "
-                         "or val_days in the params file.")
-    rows = days.to_frame('t_dat')
-    empty = [name for name, part in (('validation', split.val(rows)), ('test', split.test(rows))) if part.empty]
+        raise ValueError(
+            f"{what} does not fit the data, {first_day.date()} to {last_day.date()}: training needs at least "
+            "one day before val_start and the test window must end by the last day. Change cutoff, test_days "
+            "or val_days in the params file."
+        )
+    rows = days.to_frame("t_dat")
+    empty = [name for name, part in (("validation", split.val(rows)), ("test", split.test(rows))) if part.empty]
     if empty:
-        latest = ', '.join(f'{d.date()}: {n:,}' for d, n in days.value_counts().sort_index().tail(3).items())
-        raise ValueError(f"{what}: its {' and '.join(empty)} window holds no purchase. The data's last days, with their "
-                         f"rows: {latest}; a date far after the others (a typo in the year?) moves the test window to it. "
-                         "Correct or drop such rows, or set cutoff in the params file to the first test day.")
+        latest = ", ".join(f"{d.date()}: {n:,}" for d, n in days.value_counts().sort_index().tail(3).items())
+        raise ValueError(
+            f"{what}: its {' and '.join(empty)} window holds no purchase. The data's last days, with their "
+            f"rows: {latest}; a date far after the others (a typo in the year?) moves the test window to it. "
+            "Correct or drop such rows, or set cutoff in the params file to the first test day."
+        )
     return split
 
 # %% ../nbs/02_etl.ipynb #c012
 @dataclass
 class Tables:
     "The processed tables and the split."
+
     articles: pd.DataFrame
     customers: pd.DataFrame
     transactions: pd.DataFrame
     split: Split
+
     def __repr__(self):
-        return (f"Tables(articles={len(self.articles):,}, customers={len(self.customers):,}, "
-                f"transactions={len(self.transactions):,}, split={self.split.to_dict()})")
+        return (
+            f"Tables(articles={len(self.articles):,}, customers={len(self.customers):,}, "
+            f"transactions={len(self.transactions):,}, split={self.split.to_dict()})"
+        )
+
 
 def _index(ids: pd.Index, col: pd.Series) -> np.ndarray:
     "int32 positions in `ids` of a categorical column's values."
     return ids.get_indexer(col.cat.categories).astype(np.int32)[col.cat.codes.to_numpy()]
 
+
 def build_articles(raw: RawData) -> pd.DataFrame:
-    df = raw.articles.sort_values('article_id', ignore_index=True)
-    df.insert(0, 'article_idx', np.arange(len(df), dtype=np.int32))
+    df = raw.articles.sort_values("article_id", ignore_index=True)
+    df.insert(0, "article_idx", np.arange(len(df), dtype=np.int32))
     return df
+
 
 def build_customers(raw: RawData) -> pd.DataFrame:
     "Every customer with a profile or a purchase, in customer_id order; FN/Active 0 without a profile."
-    ids = pd.Index(raw.customers.customer_id).union(raw.transactions.customer_id.cat.categories).rename('customer_id')
-    df = raw.customers.set_index('customer_id').reindex(ids).reset_index()
-    df.insert(0, 'customer_idx', np.arange(len(df), dtype=np.int32))
-    df.insert(2, 'has_profile', ids.isin(raw.customers.customer_id))
-    df[['FN', 'Active']] = df[['FN', 'Active']].fillna(0).astype(np.int8)
+    ids = pd.Index(raw.customers.customer_id).union(raw.transactions.customer_id.cat.categories).rename("customer_id")
+    df = raw.customers.set_index("customer_id").reindex(ids).reset_index()
+    df.insert(0, "customer_idx", np.arange(len(df), dtype=np.int32))
+    df.insert(2, "has_profile", ids.isin(raw.customers.customer_id))
+    df[["FN", "Active"]] = df[["FN", "Active"]].fillna(0).astype(np.int8)
     return df
 
 # %% ../nbs/02_etl.ipynb #c015
@@ -99,42 +124,65 @@ def build_transactions(raw: RawData, articles: pd.DataFrame, customers: pd.DataF
     order, first = sort_rows(tx)
     starts = np.flatnonzero(first)
     quantity = np.diff(np.r_[starts, len(tx)])
-    if len(quantity) and quantity.max() > np.iinfo(np.int16).max: raise ValueError(f"A row repeats {quantity.max():,} times: more than int16 holds.")
+    if len(quantity) and quantity.max() > np.iinfo(np.int16).max:
+        raise ValueError(f"A row repeats {quantity.max():,} times: more than int16 holds.")
     rows = order[starts]
-    return pd.DataFrame({'t_dat': tx.t_dat.to_numpy()[rows],
-                         'customer_idx': _index(pd.Index(customers.customer_id), tx.customer_id)[rows],
-                         'article_idx': _index(pd.Index(articles.article_id), tx.article_id)[rows],
-                         'price': tx.price.to_numpy()[rows], 'sales_channel_id': tx.sales_channel_id.to_numpy()[rows],
-                         'quantity': quantity.astype(np.int16)})
+    return pd.DataFrame(
+        {
+            "t_dat": tx.t_dat.to_numpy()[rows],
+            "customer_idx": _index(pd.Index(customers.customer_id), tx.customer_id)[rows],
+            "article_idx": _index(pd.Index(articles.article_id), tx.article_id)[rows],
+            "price": tx.price.to_numpy()[rows],
+            "sales_channel_id": tx.sales_channel_id.to_numpy()[rows],
+            "quantity": quantity.astype(np.int16),
+        }
+    )
 
 # %% ../nbs/02_etl.ipynb #c054
 def ensure_raw(cfg: Config) -> Path:
     "The folder of `cfg`'s raw files, generating them first when the source is synthetic."
-    if cfg.source == 'synthetic':
+    if cfg.source == "synthetic":
         from hm_recsys.synthetic import ensure_synthetic
+
         ensure_synthetic(cfg)
     return cfg.raw_dir
 
 # %% ../nbs/02_etl.ipynb #c018
-TABLES = ('articles', 'customers', 'transactions')
+TABLES = ("articles", "customers", "transactions")
 ETL_VERSION = 1
+
 
 def _summary(tables: Tables, first_day, last_day) -> dict:
     "split.json: the split, the data's span, and rows and customers in each window."
     tx, sp = tables.transactions, tables.split
     parts = dict(train=sp.train(tx), val=sp.val(tx), test=sp.test(tx))
-    return dict(sp.to_dict(), first_day=str(first_day.date()), last_day=str(last_day.date()),
-                rows={k: len(p) for k, p in parts.items()}, units={k: int(p.quantity.sum()) for k, p in parts.items()},
-                customers={k: int(p.customer_idx.nunique()) for k, p in parts.items()},
-                test_customers_with_history=int(parts['test'].customer_idx.drop_duplicates().isin(history(tx, sp.test_start).customer_idx).sum()))
+    return dict(
+        sp.to_dict(),
+        first_day=str(first_day.date()),
+        last_day=str(last_day.date()),
+        rows={k: len(p) for k, p in parts.items()},
+        units={k: int(p.quantity.sum()) for k, p in parts.items()},
+        customers={k: int(p.customer_idx.nunique()) for k, p in parts.items()},
+        test_customers_with_history=int(
+            parts["test"].customer_idx.drop_duplicates().isin(history(tx, sp.test_start).customer_idx).sum()
+        ),
+    )
+
 
 def run_etl(cfg: Config, max_unknown: float = 0.01, force: bool = False) -> Tables:
     "Build the processed tables of `cfg` into `cfg.processed_dir` (atomic); nothing to do when the inputs are unchanged."
     raw_dir = ensure_raw(cfg)
-    key = dict(version=ETL_VERSION, fingerprint=fingerprint(raw_dir), cutoff=cfg.cutoff, test_days=cfg.test_days,
-               val_days=cfg.val_days, max_unknown=max_unknown)
-    meta = cfg.processed_dir/'meta.json'
-    if not force and meta.exists() and json.loads(meta.read_text()).get('key') == key: return load_processed(cfg)
+    key = dict(
+        version=ETL_VERSION,
+        fingerprint=fingerprint(raw_dir),
+        cutoff=cfg.cutoff,
+        test_days=cfg.test_days,
+        val_days=cfg.val_days,
+        max_unknown=max_unknown,
+    )
+    meta = cfg.processed_dir / "meta.json"
+    if not force and meta.exists() and json.loads(meta.read_text()).get("key") == key:
+        return load_processed(cfg)
     raw = load_raw(raw_dir, max_unknown=max_unknown)
     articles, customers = build_articles(raw), build_customers(raw)
     tx = build_transactions(raw, articles, customers)
@@ -142,17 +190,24 @@ def run_etl(cfg: Config, max_unknown: float = 0.01, force: bool = False) -> Tabl
     tables = Tables(articles, customers, tx, make_split(cfg, tx.t_dat))
     with atomic_path(cfg.processed_dir) as tmp:
         tmp.mkdir()
-        for name in TABLES: getattr(tables, name).to_parquet(tmp/f'{name}.parquet', index=False, compression='zstd')
-        write_json(_summary(tables, first, last), tmp/'split.json')
-        write_json(dict(key=key, raw=raw.report), tmp/'meta.json')
+        for name in TABLES:
+            getattr(tables, name).to_parquet(tmp / f"{name}.parquet", index=False, compression="zstd")
+        write_json(_summary(tables, first, last), tmp / "split.json")
+        write_json(dict(key=key, raw=raw.report), tmp / "meta.json")
     return tables
+
 
 def load_processed(cfg: Config) -> Tables:
     "The processed tables of `cfg`, as `run_etl` wrote them."
     d = cfg.processed_dir
-    missing = [f for f in [*(f'{n}.parquet' for n in TABLES), 'split.json'] if not (d/f).exists()]
+    missing = [f for f in [*(f"{n}.parquet" for n in TABLES), "split.json"] if not (d / f).exists()]
     if missing:
-        raise FileNotFoundError(f"{d}: no processed tables ({', '.join(missing)} missing). Run the ETL first: "
-                                f"`make all PARAMS=<params>` (or `make all DATA=/path/to/kaggle`), the 02_etl notebook, "
-                                "or hm_recsys.etl.run_etl(cfg).")
-    return Tables(*(pd.read_parquet(d/f'{n}.parquet') for n in TABLES), Split.from_dict(json.loads((d/'split.json').read_text())))
+        raise FileNotFoundError(
+            f"{d}: no processed tables ({', '.join(missing)} missing). Run the ETL first: "
+            f"`make all PARAMS=<params>` (or `make all DATA=/path/to/kaggle`), the 02_etl notebook, "
+            "or hm_recsys.etl.run_etl(cfg)."
+        )
+    return Tables(
+        *(pd.read_parquet(d / f"{n}.parquet") for n in TABLES),
+        Split.from_dict(json.loads((d / "split.json").read_text())),
+    )

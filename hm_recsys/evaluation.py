@@ -22,25 +22,30 @@ __all__ = ['METRICS', 'Truth', 'window_truth', 'first_occurrence', 'hits', 'cust
 @dataclass
 class Truth:
     "The distinct articles each customer bought in a window: `items[indptr[i]:indptr[i+1]]` for `customers[i]`."
+
     customers: np.ndarray  # customer_idx, ascending
     indptr: np.ndarray
-    items: np.ndarray      # article_idx, ascending within each customer
+    items: np.ndarray  # article_idx, ascending within each customer
 
     @classmethod
     def from_lists(cls, customers, lists) -> Truth:
         "From one list of article indices per customer (for tests and examples)."
-        rows = pd.DataFrame({'c': np.repeat(customers, [len(l) for l in lists]), 'a': np.concatenate([[*l] for l in lists] + [[]])})
+        rows = pd.DataFrame(
+            {"c": np.repeat(customers, [len(l) for l in lists]), "a": np.concatenate([[*l] for l in lists] + [[]])}
+        )
         return cls.from_pairs(rows.c.to_numpy(), rows.a.to_numpy())
 
     @classmethod
     def from_pairs(cls, customer_idx, article_idx) -> Truth:
         "From parallel arrays of purchases (repeats collapse)."
-        pairs = np.unique(np.stack([np.asarray(customer_idx, 'int64'), np.asarray(article_idx, 'int64')]), axis=1)
+        pairs = np.unique(np.stack([np.asarray(customer_idx, "int64"), np.asarray(article_idx, "int64")]), axis=1)
         customers, counts = np.unique(pairs[0], return_counts=True)
-        return cls(customers.astype('int32'), np.concatenate([[0], np.cumsum(counts)]), pairs[1].astype('int32'))
+        return cls(customers.astype("int32"), np.concatenate([[0], np.cumsum(counts)]), pairs[1].astype("int32"))
 
     @property
-    def sizes(self) -> np.ndarray: return np.diff(self.indptr)
+    def sizes(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
 
 def window_truth(tx: pd.DataFrame, start, end) -> Truth:
     "The truth of the window [start, end): every customer with a row in it and their distinct articles."
@@ -50,118 +55,185 @@ def window_truth(tx: pd.DataFrame, start, end) -> Truth:
 # %% ../nbs/03a_evaluation.ipynb #c010
 def first_occurrence(preds: np.ndarray) -> np.ndarray:
     "True where a prediction is valid (>= 0) and not a repeat of an earlier one in its row."
-    order = np.argsort(preds, axis=1, kind='stable')
+    order = np.argsort(preds, axis=1, kind="stable")
     s = np.take_along_axis(preds, order, 1)
-    first = np.ones_like(s, dtype=bool); first[:, 1:] = s[:, 1:] != s[:, :-1]
-    out = np.empty_like(first); np.put_along_axis(out, order, first, 1)
+    first = np.ones_like(s, dtype=bool)
+    first[:, 1:] = s[:, 1:] != s[:, :-1]
+    out = np.empty_like(first)
+    np.put_along_axis(out, order, first, 1)
     return out & (preds >= 0)
+
 
 def hits(preds: np.ndarray, truth: Truth) -> np.ndarray:
     "Boolean (n, k): prediction j of row i is in the truth of row i (first occurrence only)."
     n_items = int(max(preds.max(initial=0), truth.items.max(initial=0))) + 1
-    rows = np.repeat(np.arange(len(truth.customers), dtype='int64'), truth.sizes)
+    rows = np.repeat(np.arange(len(truth.customers), dtype="int64"), truth.sizes)
     keys = rows * n_items + truth.items
-    q = np.arange(len(preds), dtype='int64')[:, None] * n_items + preds
+    q = np.arange(len(preds), dtype="int64")[:, None] * n_items + preds
     pos = np.minimum(np.searchsorted(keys, q), max(len(keys) - 1, 0))
     return (keys[pos] == q) & first_occurrence(preds) if len(keys) else np.zeros(preds.shape, bool)
 
 # %% ../nbs/03a_evaluation.ipynb #c013
 def customer_metrics(preds: np.ndarray, truth: Truth, k: int = 12) -> dict[str, np.ndarray]:
     "Per-customer `ap`, `recall`, `ndcg` and `hit` of the first `k` columns of `preds` (rows aligned with `truth`)."
-    if len(preds) != len(truth.customers): raise ValueError(f"{len(preds)} prediction rows for {len(truth.customers)} customers.")
-    h = hits(np.asarray(preds)[:, :k], truth).astype('float64')
+    if len(preds) != len(truth.customers):
+        raise ValueError(f"{len(preds)} prediction rows for {len(truth.customers)} customers.")
+    h = hits(np.asarray(preds)[:, :k], truth).astype("float64")
     ranks = np.arange(1, h.shape[1] + 1)
     n_true, n_ideal = truth.sizes, np.minimum(truth.sizes, k)
     discount = 1 / np.log2(np.arange(2, k + 2))
-    return {'ap': (np.cumsum(h, 1) / ranks * h).sum(1) / n_ideal, 'recall': h.sum(1) / n_true,
-            'ndcg': (h * discount[:h.shape[1]]).sum(1) / np.cumsum(discount)[n_ideal - 1], 'hit': h.max(1, initial=0)}
+    return {
+        "ap": (np.cumsum(h, 1) / ranks * h).sum(1) / n_ideal,
+        "recall": h.sum(1) / n_true,
+        "ndcg": (h * discount[: h.shape[1]]).sum(1) / np.cumsum(discount)[n_ideal - 1],
+        "hit": h.max(1, initial=0),
+    }
 
 # %% ../nbs/03a_evaluation.ipynb #c019
-def bootstrap_ci(values: np.ndarray, n_boot: int = 1000, seed: int = 42, level: float = .95, chunk: int = 50) -> list[float]:
+def bootstrap_ci(
+    values: np.ndarray, n_boot: int = 1000, seed: int = 42, level: float = 0.95, chunk: int = 50
+) -> list[float]:
     "The `level` percentile interval of the mean of `values` over `n_boot` seeded resamples."
-    values, rng = np.asarray(values, 'float64'), np.random.default_rng(seed)
-    if len(values) == 0: return [float('nan')] * 2
-    means = np.concatenate([values[rng.integers(0, len(values), (min(chunk, n_boot - i), len(values)))].mean(1)
-                            for i in range(0, n_boot, chunk)])
+    values, rng = np.asarray(values, "float64"), np.random.default_rng(seed)
+    if len(values) == 0:
+        return [float("nan")] * 2
+    means = np.concatenate(
+        [
+            values[rng.integers(0, len(values), (min(chunk, n_boot - i), len(values)))].mean(1)
+            for i in range(0, n_boot, chunk)
+        ]
+    )
     return np.quantile(means, [(1 - level) / 2, (1 + level) / 2]).tolist()
 
 # %% ../nbs/03a_evaluation.ipynb #c022
 class Recommender:
     "Interface: `fit(tables, cutoff)` on rows before `cutoff`; `recommend(customer_idx, k)` -> int32 (n, k), -1 padded."
-    name = 'recommender'
-    reused_seconds = 0.   # training time of saved fits that `fit` loaded instead of redoing; `evaluate` counts it
-    def fit(self, tables, cutoff) -> Recommender: raise NotImplementedError
-    def recommend(self, customer_idx: np.ndarray, k: int = 12) -> np.ndarray: raise NotImplementedError
-    def __repr__(self): return f'{type(self).__name__}({self.name!r})'
+
+    name = "recommender"
+    reused_seconds = 0.0  # training time of saved fits that `fit` loaded instead of redoing; `evaluate` counts it
+
+    def fit(self, tables, cutoff) -> Recommender:
+        raise NotImplementedError
+
+    def recommend(self, customer_idx: np.ndarray, k: int = 12) -> np.ndarray:
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name!r})"
+
 
 def merge_lists(*lists: np.ndarray, k: int = 12) -> np.ndarray:
     "Row-wise concatenation of ranked lists, repeats and -1 dropped, first `k` kept, -1 padded (int32)."
-    m = np.concatenate([np.asarray(l, dtype='int32') for l in lists] + [np.full((len(lists[0]), k), -1, 'int32')], axis=1)
+    m = np.concatenate(
+        [np.asarray(l, dtype="int32") for l in lists] + [np.full((len(lists[0]), k), -1, "int32")], axis=1
+    )
     keep = first_occurrence(m)
-    order = np.argsort(~keep, axis=1, kind='stable')[:, :k]
-    return np.where(np.take_along_axis(keep, order, 1), np.take_along_axis(m, order, 1), -1).astype('int32')
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :k]
+    return np.where(np.take_along_axis(keep, order, 1), np.take_along_axis(m, order, 1), -1).astype("int32")
+
 
 def gather(indptr: np.ndarray, items: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
     "The first `k` of `items[indptr[r]:indptr[r+1]]` for each r in `rows`, -1 padded (int32)."
-    start = indptr[rows]; j = np.arange(k)
+    start = indptr[rows]
+    j = np.arange(k)
     ok = j < (indptr[rows + 1] - start)[:, None]
-    if len(items) == 0: return np.full((len(rows), k), -1, 'int32')
-    return np.where(ok, items[np.minimum(start[:, None] + j, len(items) - 1)], -1).astype('int32')
+    if len(items) == 0:
+        return np.full((len(rows), k), -1, "int32")
+    return np.where(ok, items[np.minimum(start[:, None] + j, len(items) - 1)], -1).astype("int32")
 
 # %% ../nbs/03a_evaluation.ipynb #c025
 class Popularity(Recommender):
     "The same top list for everyone: units in the `days` days before the cutoff, optionally time-decayed."
+
     def __init__(self, days: int, decay: bool = False, name: str | None = None):
         self.days, self.decay = days, decay
-        self.name = name or ('decayed_popularity' if decay else 'popularity')
+        self.name = name or ("decayed_popularity" if decay else "popularity")
+
     def fit(self, tables, cutoff) -> Popularity:
         self.top = top_articles(popularity(tables.transactions, cutoff, self.days, self.decay))
         return self
+
     def recommend(self, customer_idx, k=12) -> np.ndarray:
         return merge_lists(np.broadcast_to(self.top[:k], (len(customer_idx), min(k, len(self.top)))), k=k)
 
 # %% ../nbs/03a_evaluation.ipynb #c028
 def customer_lists(tx: pd.DataFrame, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
     "Each customer's distinct articles as (indptr, items): latest day first, then most units, then article_idx."
-    g = tx.groupby(['customer_idx', 'article_idx'], sort=False).agg(last=('t_dat', 'max'), units=('quantity', 'sum')).reset_index()
-    g = g.sort_values(['customer_idx', 'last', 'units', 'article_idx'], ascending=[True, False, False, True], kind='stable')
+    g = (
+        tx.groupby(["customer_idx", "article_idx"], sort=False)
+        .agg(last=("t_dat", "max"), units=("quantity", "sum"))
+        .reset_index()
+    )
+    g = g.sort_values(
+        ["customer_idx", "last", "units", "article_idx"], ascending=[True, False, False, True], kind="stable"
+    )
     counts = np.bincount(g.customer_idx.to_numpy(), minlength=n_customers)
-    return np.concatenate([[0], np.cumsum(counts)]), g.article_idx.to_numpy(dtype='int32')
+    return np.concatenate([[0], np.cumsum(counts)]), g.article_idx.to_numpy(dtype="int32")
+
 
 class RepurchaseDecayed(Recommender):
     "The customer's own past articles (recent first), filled from decayed popularity."
-    name = 'repurchase_decayed'
-    def __init__(self, days: int): self.days = days
+
+    name = "repurchase_decayed"
+
+    def __init__(self, days: int):
+        self.days = days
+
     def fit(self, tables, cutoff) -> RepurchaseDecayed:
         self.indptr, self.items = customer_lists(history(tables.transactions, cutoff), len(tables.customers))
         self.fill = Popularity(self.days, decay=True).fit(tables, cutoff)
         return self
+
     def recommend(self, customer_idx, k=12) -> np.ndarray:
         c = np.asarray(customer_idx)
         return merge_lists(gather(self.indptr, self.items, c, k), self.fill.recommend(c, 2 * k), k=k)
 
 # %% ../nbs/03a_evaluation.ipynb #c046
-METRICS = {'ap': 'map@12', 'recall': 'recall@12', 'ndcg': 'ndcg@12', 'hit': 'hitrate@12'}
+METRICS = {"ap": "map@12", "recall": "recall@12", "ndcg": "ndcg@12", "hit": "hitrate@12"}
+
 
 def _summary(m: dict, mask: np.ndarray, recall100: np.ndarray | None) -> dict:
     out = {name: float(m[key][mask].mean()) if mask.any() else None for key, name in METRICS.items()}
-    out['recall@100'] = float(recall100[mask].mean()) if recall100 is not None and mask.any() else None
-    return {**out, 'customers': int(mask.sum())}
+    out["recall@100"] = float(recall100[mask].mean()) if recall100 is not None and mask.any() else None
+    return {**out, "customers": int(mask.sum())}
 
-def score(preds: np.ndarray, truth: Truth, warm: np.ndarray, n_articles: int, preds_candidates: np.ndarray | None = None,
-          k: int = 12, n_boot: int = 1000, seed: int = 42) -> dict:
+
+def score(
+    preds: np.ndarray,
+    truth: Truth,
+    warm: np.ndarray,
+    n_articles: int,
+    preds_candidates: np.ndarray | None = None,
+    k: int = 12,
+    n_boot: int = 1000,
+    seed: int = 42,
+) -> dict:
     "Metrics of `preds` against `truth`: all customers, `ci95`, coverage and the warm / cold segments."
     m = customer_metrics(preds, truth, k)
-    r100 = customer_metrics(preds_candidates, truth, preds_candidates.shape[1])['recall'] if preds_candidates is not None else None
+    r100 = (
+        customer_metrics(preds_candidates, truth, preds_candidates.shape[1])["recall"]
+        if preds_candidates is not None
+        else None
+    )
     every = np.ones(len(truth.customers), bool)
     out = _summary(m, every, r100)
-    out['coverage@12'] = float(len(np.unique(preds[:, :k][preds[:, :k] >= 0])) / n_articles)
-    out['ci95'] = {'map@12': bootstrap_ci(m['ap'], n_boot, seed)}
-    out['segments'] = {'warm': _summary(m, warm, r100), 'cold': _summary(m, ~warm, r100)}
+    out["coverage@12"] = float(len(np.unique(preds[:, :k][preds[:, :k] >= 0])) / n_articles)
+    out["ci95"] = {"map@12": bootstrap_ci(m["ap"], n_boot, seed)}
+    out["segments"] = {"warm": _summary(m, warm, r100), "cold": _summary(m, ~warm, r100)}
     return out
 
-def evaluate(recommenders: dict[str, Recommender], tables, cutoff=None, end=None, k: int = 12, k_candidates: int | None = 100,
-             n_boot: int = 1000, seed: int = 42, verbose: bool = True) -> dict[str, dict]:
+
+def evaluate(
+    recommenders: dict[str, Recommender],
+    tables,
+    cutoff=None,
+    end=None,
+    k: int = 12,
+    k_candidates: int | None = 100,
+    n_boot: int = 1000,
+    seed: int = 42,
+    verbose: bool = True,
+) -> dict[str, dict]:
     "Fit each recommender on the rows before `cutoff` (default `split.test_start`) and score it on [cutoff, end)."
     cutoff = pd.Timestamp(cutoff if cutoff is not None else tables.split.test_start)
     end = pd.Timestamp(end if end is not None else tables.split.test_end)
@@ -170,57 +242,108 @@ def evaluate(recommenders: dict[str, Recommender], tables, cutoff=None, end=None
     warm = np.isin(truth.customers, train.transactions.customer_idx.unique())
     results = {}
     for name, rec in recommenders.items():
-        t0 = time.perf_counter(); rec.fit(train, cutoff); t1 = time.perf_counter()
-        preds = rec.recommend(truth.customers, k); t2 = time.perf_counter()
+        t0 = time.perf_counter()
+        rec.fit(train, cutoff)
+        t1 = time.perf_counter()
+        preds = rec.recommend(truth.customers, k)
+        t2 = time.perf_counter()
         cands = rec.recommend(truth.customers, k_candidates) if k_candidates else None
         if preds.shape != (len(truth.customers), k) or preds.dtype != np.int32:
-            raise ValueError(f"{name}.recommend returned {preds.dtype} {preds.shape}, expected int32 {(len(truth.customers), k)}.")
-        results[name] = {**score(preds, truth, warm, len(tables.articles), cands, k, n_boot, seed),
-                         'fit_seconds': round(t1 - t0 + rec.reused_seconds, 3), 'recommend_seconds': round(t2 - t1, 3)}
-        if verbose: print(f"{name:>20}: MAP@{k} {results[name]['map@12']:.5f}  fit {t1 - t0:.1f}s  recommend {t2 - t1:.1f}s")
+            raise ValueError(
+                f"{name}.recommend returned {preds.dtype} {preds.shape}, expected int32 {(len(truth.customers), k)}."
+            )
+        results[name] = {
+            **score(preds, truth, warm, len(tables.articles), cands, k, n_boot, seed),
+            "fit_seconds": round(t1 - t0 + rec.reused_seconds, 3),
+            "recommend_seconds": round(t2 - t1, 3),
+        }
+        if verbose:
+            print(f"{name:>20}: MAP@{k} {results[name]['map@12']:.5f}  fit {t1 - t0:.1f}s  recommend {t2 - t1:.1f}s")
     return results
 
 # %% ../nbs/03a_evaluation.ipynb #c048
 def leaderboard(results: dict[str, dict]) -> pd.DataFrame:
     "One row per recommender, best MAP@12 first."
-    rows = {n: {'map@12': r['map@12'], 'map@12 lo': r['ci95']['map@12'][0], 'map@12 hi': r['ci95']['map@12'][1],
-                **{m: r[m] for m in ('recall@12', 'ndcg@12', 'hitrate@12', 'recall@100', 'coverage@12')},
-                'warm map@12': r['segments']['warm']['map@12'], 'cold map@12': r['segments']['cold']['map@12'],
-                'fit s': r['fit_seconds'], 'recommend s': r['recommend_seconds']} for n, r in results.items()}
-    return pd.DataFrame.from_dict(rows, orient='index').sort_values('map@12', ascending=False)
+    rows = {
+        n: {
+            "map@12": r["map@12"],
+            "map@12 lo": r["ci95"]["map@12"][0],
+            "map@12 hi": r["ci95"]["map@12"][1],
+            **{m: r[m] for m in ("recall@12", "ndcg@12", "hitrate@12", "recall@100", "coverage@12")},
+            "warm map@12": r["segments"]["warm"]["map@12"],
+            "cold map@12": r["segments"]["cold"]["map@12"],
+            "fit s": r["fit_seconds"],
+            "recommend s": r["recommend_seconds"],
+        }
+        for n, r in results.items()
+    }
+    return pd.DataFrame.from_dict(rows, orient="index").sort_values("map@12", ascending=False)
+
 
 def metrics_report(results: dict[str, dict], cfg: Config, cutoff, days: int, previous: dict | None = None) -> dict:
     "The metrics.json document: dataset, cutoff, test_days and each recommender's results (+ ratio_to_oracle, ratio_to_oracle_sold)."
-    cutoff = pd.Timestamp(cutoff).strftime('%Y-%m-%d')
-    same = previous and (previous.get('dataset'), previous.get('cutoff'), previous.get('test_days')) == (cfg.dataset, cutoff, days)
-    recs = {**(previous['recommenders'] if same else {}), **results}
-    ceilings = {o: recs[o]['map@12'] for o in ('oracle', 'oracle_sold') if o in recs}
-    ratios = lambda r: {f'ratio_to_{o}': r['map@12'] / m for o, m in ceilings.items() if m}
-    recs = {n: {**{k: v for k, v in r.items() if not k.startswith('ratio_to_')}, **ratios(r)} for n, r in recs.items()}
-    return {'dataset': cfg.dataset, 'cutoff': cutoff, 'test_days': days, 'recommenders': recs}
+    cutoff = pd.Timestamp(cutoff).strftime("%Y-%m-%d")
+    same = previous and (previous.get("dataset"), previous.get("cutoff"), previous.get("test_days")) == (
+        cfg.dataset,
+        cutoff,
+        days,
+    )
+    recs = {**(previous["recommenders"] if same else {}), **results}
+    ceilings = {o: recs[o]["map@12"] for o in ("oracle", "oracle_sold") if o in recs}
+    ratios = lambda r: {f"ratio_to_{o}": r["map@12"] / m for o, m in ceilings.items() if m}
+    recs = {n: {**{k: v for k, v in r.items() if not k.startswith("ratio_to_")}, **ratios(r)} for n, r in recs.items()}
+    return {"dataset": cfg.dataset, "cutoff": cutoff, "test_days": days, "recommenders": recs}
+
 
 def save_metrics(results: dict[str, dict], cfg: Config, cutoff, days: int, merge: bool = True):
     "Write `cfg.reports_path/metrics.json` atomically (merged into the existing report when `merge`)."
-    path = cfg.reports_path/'metrics.json'
+    path = cfg.reports_path / "metrics.json"
     previous = json.loads(path.read_text()) if merge and path.exists() else None
     return write_json(metrics_report(results, cfg, cutoff, days, previous), path)
 
 # %% ../nbs/03a_evaluation.ipynb #c052
-def _cell(x, fmt: str = '.4f') -> str: return '-' if x is None else format(x, fmt)
+def _cell(x, fmt: str = ".4f") -> str:
+    return "-" if x is None else format(x, fmt)
+
 
 def leaderboard_md(report: dict) -> str:
     "A `metrics_report` document as a Markdown table, best MAP@12 first, with the ranker's paired ratios when present."
-    recs = report['recommenders']; versus = recs.get('ranker', {}).get('versus', {})
+    recs = report["recommenders"]
+    versus = recs.get("ranker", {}).get("versus", {})
+
     def lead(name):
-        if name == 'ranker': return '1'
-        if name not in versus: return '-'
-        (lo, hi), ratio = versus[name]['ci95'], versus[name]['ratio']
-        return f'{ratio:.3f} ({lo:.3f}-{hi:.3f})'
-    head = ['recommender', 'MAP@12', '95% CI', 'Recall@12', 'NDCG@12', 'HitRate@12', 'Recall@100', 'coverage@12', 'fit s']
-    head += ['ranker ÷ this (paired 95% CI)'] if versus else []
-    rows = [[name, _cell(r['map@12']), '-'.join(map(_cell, r['ci95']['map@12'])),
-             *(_cell(r.get(m)) for m in ('recall@12', 'ndcg@12', 'hitrate@12', 'recall@100', 'coverage@12')), _cell(r.get('fit_seconds'), '.1f')]
-            + ([lead(name)] if versus else []) for name, r in sorted(recs.items(), key=lambda kv: -kv[1]['map@12'])]
-    title = (f"**{report['dataset']}**: test from {report['cutoff']}, {report['test_days']} day(s), "
-             f"{max(r['customers'] for r in recs.values()):,} customers with purchases.")
-    return '\n'.join([title, '', *('| ' + ' | '.join(row) + ' |' for row in [head, ['---'] * len(head), *rows])])
+        if name == "ranker":
+            return "1"
+        if name not in versus:
+            return "-"
+        (lo, hi), ratio = versus[name]["ci95"], versus[name]["ratio"]
+        return f"{ratio:.3f} ({lo:.3f}-{hi:.3f})"
+
+    head = [
+        "recommender",
+        "MAP@12",
+        "95% CI",
+        "Recall@12",
+        "NDCG@12",
+        "HitRate@12",
+        "Recall@100",
+        "coverage@12",
+        "fit s",
+    ]
+    head += ["ranker ÷ this (paired 95% CI)"] if versus else []
+    rows = [
+        [
+            name,
+            _cell(r["map@12"]),
+            "-".join(map(_cell, r["ci95"]["map@12"])),
+            *(_cell(r.get(m)) for m in ("recall@12", "ndcg@12", "hitrate@12", "recall@100", "coverage@12")),
+            _cell(r.get("fit_seconds"), ".1f"),
+        ]
+        + ([lead(name)] if versus else [])
+        for name, r in sorted(recs.items(), key=lambda kv: -kv[1]["map@12"])
+    ]
+    title = (
+        f"**{report['dataset']}**: test from {report['cutoff']}, {report['test_days']} day(s), "
+        f"{max(r['customers'] for r in recs.values()):,} customers with purchases."
+    )
+    return "\n".join([title, "", *("| " + " | ".join(row) + " |" for row in [head, ["---"] * len(head), *rows])])

@@ -20,155 +20,206 @@ __all__ = ['AGE_EDGES', 'age_bucket', 'popularity', 'top_articles', 'rank_in_gro
 # %% ../nbs/03_features.ipynb #c008
 AGE_EDGES = (20, 25, 30, 35, 45, 55, 65)  # bucket b holds ages in [AGE_EDGES[b-1], AGE_EDGES[b]); 0: under 20
 
+
 def age_bucket(age) -> np.ndarray:
     "Age bucket codes 0..len(AGE_EDGES) (int8); -1 where the age is missing."
-    a = np.asarray(age, dtype='float64')
-    return np.where(np.isnan(a), -1, np.searchsorted(AGE_EDGES, a, side='right')).astype('int8')
+    a = np.asarray(age, dtype="float64")
+    return np.where(np.isnan(a), -1, np.searchsorted(AGE_EDGES, a, side="right")).astype("int8")
 
 # %% ../nbs/03_features.ipynb #c014
 def popularity(tx: pd.DataFrame, cutoff, days: int | None = None, decay: bool = False, by=None) -> pd.Series:
     "Units per `article_idx` (and per `by` column) in the `days` days before `cutoff`; `decay` weighs rows 1/days."
     h = history(tx, cutoff, days)
-    w = h.quantity.to_numpy(dtype='float64')
-    if decay: w = w / days_before(h.t_dat, cutoff)
+    w = h.quantity.to_numpy(dtype="float64")
+    if decay:
+        w = w / days_before(h.t_dat, cutoff)
     keys = [h[by].to_numpy(), h.article_idx.to_numpy()] if by else [h.article_idx.to_numpy()]
-    return pd.Series(w).groupby(keys).sum().rename('score').rename_axis([by, 'article_idx'] if by else 'article_idx')
+    return pd.Series(w).groupby(keys).sum().rename("score").rename_axis([by, "article_idx"] if by else "article_idx")
+
 
 def top_articles(scores: pd.Series, k: int | None = None) -> np.ndarray:
     "The `k` (default all) article_idx of `scores` (indexed by article_idx) by score, ties by article_idx (int32)."
     order = np.lexsort((scores.index.to_numpy(), -scores.to_numpy().round(9)))
-    return scores.index.to_numpy()[order[:k]].astype('int32')
+    return scores.index.to_numpy()[order[:k]].astype("int32")
+
 
 def rank_in_group(keys: np.ndarray) -> np.ndarray:
     "Each row's position among the rows of its key, 0 first, for sorted `keys` (a customer's candidates, best first)."
     return np.arange(len(keys)) - np.searchsorted(keys, keys)
 
 # %% ../nbs/03_features.ipynb #c017
-def codes(s: pd.Series, dtype='int16') -> np.ndarray:
+def codes(s: pd.Series, dtype="int16") -> np.ndarray:
     "Integer codes of a categorical or string column (categories sorted), -1 for missing."
     return pd.Categorical(s).codes.astype(dtype)
+
 
 def _per_row(keys: np.ndarray, n: int, weights=None) -> np.ndarray:
     return np.bincount(keys, weights=weights, minlength=n)
 
+
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     "num / den as float32, NaN where den is 0."
-    return (num / np.where(den > 0, den, np.nan)).astype('float32')
+    return (num / np.where(den > 0, den, np.nan)).astype("float32")
+
 
 def _group(keys: np.ndarray, values: np.ndarray, n: int, how: str) -> np.ndarray:
     "`how` ('min', 'max', 'nunique') of `values` per key in 0..n-1 (NaN, or 0 for nunique, where a key has no row)."
     s = pd.Series(values).groupby(keys).agg(how)
-    return s.reindex(np.arange(n), fill_value=0 if how == 'nunique' else np.nan).to_numpy()
+    return s.reindex(np.arange(n), fill_value=0 if how == "nunique" else np.nan).to_numpy()
+
 
 def _list_column(sizes: np.ndarray, values: np.ndarray) -> np.ndarray:
     "An object array of `len(sizes)` arrays cut from `values` (Parquet stores it as a list column)."
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype('int64')
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype("int64")
     return pa.LargeListArray.from_arrays(offsets, values).to_numpy(zero_copy_only=False)
+
 
 def customer_features(customers: pd.DataFrame, tx: pd.DataFrame, cutoff, seq_len: int = 20) -> pd.DataFrame:
     "One row per customer (customer_idx order) from the profile and the rows of `tx` before `cutoff`."
     n, h = len(customers), history(tx, cutoff)
-    c, q, d = h.customer_idx.to_numpy(), h.quantity.to_numpy(dtype='float64'), days_before(h.t_dat, cutoff)
+    c, q, d = h.customer_idx.to_numpy(), h.quantity.to_numpy(dtype="float64"), days_before(h.t_dat, cutoff)
     units = _per_row(c, n, q)
     order = np.lexsort((h.article_idx.to_numpy(), d, c))  # by customer, latest first, then article
     sc, sd, sa = c[order], d[order], h.article_idx.to_numpy()[order]
-    new_day = np.ones(len(sc), bool); new_day[1:] = (sc[1:] != sc[:-1]) | (sd[1:] != sd[:-1])
-    out = pd.DataFrame({'customer_idx': customers.customer_idx.to_numpy(dtype='int32'),
-                        'has_profile': customers.has_profile.to_numpy(dtype=bool),
-                        'age': customers.age.to_numpy(dtype='float32'), 'age_bucket': age_bucket(customers.age),
-                        'FN': customers.FN.to_numpy(dtype='int8'), 'Active': customers.Active.to_numpy(dtype='int8'),
-                        'club_member_status': codes(customers.club_member_status, 'int8'),
-                        'fashion_news_frequency': codes(customers.fashion_news_frequency, 'int8')})
-    spend = _per_row(c, n, q * h.price.to_numpy(dtype='float64'))
-    out = out.assign(units=units.astype('int32'), rows=_per_row(c, n).astype('int32'),
-                     days=_per_row(sc[new_day], n).astype('int32'),
-                     units_7d=_per_row(c, n, q * (d <= 7)).astype('int32'),
-                     units_30d=_per_row(c, n, q * (d <= 30)).astype('int32'),
-                     spend=spend.astype('float32'), mean_price=_ratio(spend, units),
-                     online_share=_ratio(_per_row(c, n, q * (h.sales_channel_id.to_numpy() == 2)), units),
-                     days_since_last=_group(c, d, n, 'min').astype('float32'),
-                     days_since_first=_group(c, d, n, 'max').astype('float32'))
+    new_day = np.ones(len(sc), bool)
+    new_day[1:] = (sc[1:] != sc[:-1]) | (sd[1:] != sd[:-1])
+    out = pd.DataFrame(
+        {
+            "customer_idx": customers.customer_idx.to_numpy(dtype="int32"),
+            "has_profile": customers.has_profile.to_numpy(dtype=bool),
+            "age": customers.age.to_numpy(dtype="float32"),
+            "age_bucket": age_bucket(customers.age),
+            "FN": customers.FN.to_numpy(dtype="int8"),
+            "Active": customers.Active.to_numpy(dtype="int8"),
+            "club_member_status": codes(customers.club_member_status, "int8"),
+            "fashion_news_frequency": codes(customers.fashion_news_frequency, "int8"),
+        }
+    )
+    spend = _per_row(c, n, q * h.price.to_numpy(dtype="float64"))
+    out = out.assign(
+        units=units.astype("int32"),
+        rows=_per_row(c, n).astype("int32"),
+        days=_per_row(sc[new_day], n).astype("int32"),
+        units_7d=_per_row(c, n, q * (d <= 7)).astype("int32"),
+        units_30d=_per_row(c, n, q * (d <= 30)).astype("int32"),
+        spend=spend.astype("float32"),
+        mean_price=_ratio(spend, units),
+        online_share=_ratio(_per_row(c, n, q * (h.sales_channel_id.to_numpy() == 2)), units),
+        days_since_last=_group(c, d, n, "min").astype("float32"),
+        days_since_first=_group(c, d, n, "max").astype("float32"),
+    )
     keep = rank_in_group(sc) < seq_len
     sizes = _per_row(sc[keep], n)
-    return out.assign(seq_articles=_list_column(sizes, sa[keep].astype('int32')),
-                      seq_days=_list_column(sizes, sd[keep].astype('int16')))
+    return out.assign(
+        seq_articles=_list_column(sizes, sa[keep].astype("int32")),
+        seq_days=_list_column(sizes, sd[keep].astype("int16")),
+    )
 
 # %% ../nbs/03_features.ipynb #c020
 def catalogue_codes(articles: pd.DataFrame) -> pd.DataFrame:
     "All catalogue attributes of `articles` as integer columns (text columns with a numeric twin dropped)."
-    out = {'article_idx': articles.article_idx.to_numpy(dtype='int32')}
-    for col in articles.columns.drop(['article_idx', 'article_id', 'detail_desc'], errors='ignore'):
-        stem = col.removesuffix('_name')
-        if col != stem and any(f'{stem}{s}' in articles for s in ('_no', '_code', '_id')): continue
+    out = {"article_idx": articles.article_idx.to_numpy(dtype="int32")}
+    for col in articles.columns.drop(["article_idx", "article_id", "detail_desc"], errors="ignore"):
+        stem = col.removesuffix("_name")
+        if col != stem and any(f"{stem}{s}" in articles for s in ("_no", "_code", "_id")):
+            continue
         s = articles[col]
-        out[col] = s.to_numpy(dtype='int32') if pd.api.types.is_integer_dtype(s) else codes(s, 'int32')
+        out[col] = s.to_numpy(dtype="int32") if pd.api.types.is_integer_dtype(s) else codes(s, "int32")
     return pd.DataFrame(out)
+
 
 def article_features(articles: pd.DataFrame, customers: pd.DataFrame, tx: pd.DataFrame, cutoff) -> pd.DataFrame:
     "One row per article (article_idx order): catalogue codes and sales statistics before `cutoff`."
     n, h = len(articles), history(tx, cutoff)
-    a, q, d = h.article_idx.to_numpy(), h.quantity.to_numpy(dtype='float64'), days_before(h.t_dat, cutoff)
-    p = h.price.to_numpy(dtype='float64')
+    a, q, d = h.article_idx.to_numpy(), h.quantity.to_numpy(dtype="float64"), days_before(h.t_dat, cutoff)
+    p = h.price.to_numpy(dtype="float64")
     units = _per_row(a, n, q)
-    first, last = _group(a, d, n, 'max'), _group(a, d, n, 'min')
+    first, last = _group(a, d, n, "max"), _group(a, d, n, "min")
     on_last = d == last[a]
-    age = customers.age.to_numpy(dtype='float64')[h.customer_idx.to_numpy()]; aged = ~np.isnan(age)
+    age = customers.age.to_numpy(dtype="float64")[h.customer_idx.to_numpy()]
+    aged = ~np.isnan(age)
     return catalogue_codes(articles).assign(
-        price_mean=_ratio(_per_row(a, n, q * p), units), price_min=_group(a, p, n, 'min').astype('float32'),
-        price_max=_group(a, p, n, 'max').astype('float32'),
+        price_mean=_ratio(_per_row(a, n, q * p), units),
+        price_min=_group(a, p, n, "min").astype("float32"),
+        price_max=_group(a, p, n, "max").astype("float32"),
         price_last=_ratio(_per_row(a[on_last], n, (q * p)[on_last]), _per_row(a[on_last], n, q[on_last])),
-        units=units.astype('int32'), units_1d=_per_row(a, n, q * (d <= 1)).astype('int32'),
-        units_7d=_per_row(a, n, q * (d <= 7)).astype('int32'), units_30d=_per_row(a, n, q * (d <= 30)).astype('int32'),
-        units_decayed=_per_row(a, n, q / np.maximum(d, 1)).astype('float32'),
-        buyers=_group(a, h.customer_idx.to_numpy(), n, 'nunique').astype('int32'),
-        days_since_first_sale=first.astype('float32'), days_since_last_sale=last.astype('float32'),
+        units=units.astype("int32"),
+        units_1d=_per_row(a, n, q * (d <= 1)).astype("int32"),
+        units_7d=_per_row(a, n, q * (d <= 7)).astype("int32"),
+        units_30d=_per_row(a, n, q * (d <= 30)).astype("int32"),
+        units_decayed=_per_row(a, n, q / np.maximum(d, 1)).astype("float32"),
+        buyers=_group(a, h.customer_idx.to_numpy(), n, "nunique").astype("int32"),
+        days_since_first_sale=first.astype("float32"),
+        days_since_last_sale=last.astype("float32"),
         online_share=_ratio(_per_row(a, n, q * (h.sales_channel_id.to_numpy() == 2)), units),
-        buyer_age_mean=_ratio(_per_row(a[aged], n, (q * age)[aged]), _per_row(a[aged], n, q[aged])))
+        buyer_age_mean=_ratio(_per_row(a[aged], n, (q * age)[aged]), _per_row(a[aged], n, q[aged])),
+    )
 
 # %% ../nbs/03_features.ipynb #c023
 def _ranked(scores: pd.Series, top: int) -> pd.DataFrame:
     idx = top_articles(scores, top)
-    return pd.DataFrame({'rank': np.arange(len(idx), dtype='int16'), 'article_idx': idx,
-                         'score': scores.loc[idx].to_numpy(dtype='float32')})
+    return pd.DataFrame(
+        {
+            "rank": np.arange(len(idx), dtype="int16"),
+            "article_idx": idx,
+            "score": scores.loc[idx].to_numpy(dtype="float32"),
+        }
+    )
+
 
 def popularity_tables(customers: pd.DataFrame, tx: pd.DataFrame, cutoff, days: int, top: int = 1000) -> dict:
     "DataFrames `recent`, `decayed` (rank, article_idx, score) and `age` (plus age_bucket) of the `days` before `cutoff`."
     h = history(tx, cutoff, days)
     h = h.assign(age_bucket=age_bucket(customers.age.to_numpy()[h.customer_idx.to_numpy()]))
-    by_age = popularity(h, cutoff, days, decay=True, by='age_bucket')
-    age = pd.concat([_ranked(s.droplevel(0), top).assign(age_bucket=np.int8(b))
-                     for b, s in by_age.groupby(level=0)], ignore_index=True)
-    return {'recent': _ranked(popularity(h, cutoff, days), top), 'decayed': _ranked(popularity(h, cutoff, days, decay=True), top),
-            'age': age[['age_bucket', 'rank', 'article_idx', 'score']]}
+    by_age = popularity(h, cutoff, days, decay=True, by="age_bucket")
+    age = pd.concat(
+        [_ranked(s.droplevel(0), top).assign(age_bucket=np.int8(b)) for b, s in by_age.groupby(level=0)],
+        ignore_index=True,
+    )
+    return {
+        "recent": _ranked(popularity(h, cutoff, days), top),
+        "decayed": _ranked(popularity(h, cutoff, days, decay=True), top),
+        "age": age[["age_bucket", "rank", "article_idx", "score"]],
+    }
 
 # %% ../nbs/03_features.ipynb #c026
 @dataclass
 class Features:
     "Customer, article and popularity features of one cutoff."
+
     customers: pd.DataFrame
     articles: pd.DataFrame
     pop_recent: pd.DataFrame
     pop_decayed: pd.DataFrame
     pop_age: pd.DataFrame
 
+
 def features_path(cfg: Config, cutoff) -> Path:
     "The folder of the features of `cutoff`."
-    return cfg.features_dir/pd.Timestamp(cutoff).strftime('%Y-%m-%d')
+    return cfg.features_dir / pd.Timestamp(cutoff).strftime("%Y-%m-%d")
+
 
 def build_features(tables, cutoff, cfg: Config) -> Features:
     "Compute every feature table from the rows of `tables` before `cutoff` and store them in `features_path`."
     cutoff, tx = pd.Timestamp(cutoff), tables.transactions
     pop = popularity_tables(tables.customers, tx, cutoff, cfg.pop_days)
-    f = Features(customer_features(tables.customers, tx, cutoff), article_features(tables.articles, tables.customers, tx, cutoff),
-                 pop['recent'], pop['decayed'], pop['age'])
+    f = Features(
+        customer_features(tables.customers, tx, cutoff),
+        article_features(tables.articles, tables.customers, tx, cutoff),
+        pop["recent"],
+        pop["decayed"],
+        pop["age"],
+    )
     with atomic_path(features_path(cfg, cutoff)) as tmp:
         tmp.mkdir()
-        for fld in fields(Features): getattr(f, fld.name).to_parquet(tmp/f'{fld.name}.parquet', index=False, compression='zstd')
+        for fld in fields(Features):
+            getattr(f, fld.name).to_parquet(tmp / f"{fld.name}.parquet", index=False, compression="zstd")
     return f
+
 
 def load_features(cfg: Config, cutoff, tables=None) -> Features:
     "The features of `cutoff`, read from `features_path` (built from `tables` or the processed tables when missing)."
     path = features_path(cfg, cutoff)
-    if all((path/f'{fld.name}.parquet').exists() for fld in fields(Features)):
-        return Features(*(pd.read_parquet(path/f'{fld.name}.parquet') for fld in fields(Features)))
+    if all((path / f"{fld.name}.parquet").exists() for fld in fields(Features)):
+        return Features(*(pd.read_parquet(path / f"{fld.name}.parquet") for fld in fields(Features)))
     return build_features(tables if tables is not None else load_processed(cfg), cutoff, cfg)

@@ -12,92 +12,132 @@ import faiss, numpy as np, pandas as pd
 from .evaluation import Recommender
 from .etl import history
 from .features import popularity
-from .model import History, article_embeddings, customer_embeddings, fit_or_load
+from .model import History, article_embeddings, customer_embeddings, two_tower_fit
 
 # %% auto #0
 __all__ = ['build_index', 'brute_force_topk', 'same_topk', 'benchmark', 'tower_search', 'TwoTowerRecommender']
 
 # %% ../nbs/05_index.ipynb #c007
-def build_index(emb: np.ndarray, kind: str = 'flat', nlist: int | None = None, nprobe: int = 32, m: int = 32,
-                ef_search: int = 256, seed: int = 42) -> faiss.Index:
+def build_index(
+    emb: np.ndarray,
+    kind: str = "flat",
+    nlist: int | None = None,
+    nprobe: int = 32,
+    m: int = 32,
+    ef_search: int = 256,
+    seed: int = 42,
+) -> faiss.Index:
     "An inner-product FAISS index of `emb` (n, d): 'flat' (exact), 'ivf' (`nlist` lists, `nprobe` probed) or 'hnsw'."
-    emb = np.ascontiguousarray(emb, dtype='float32'); d = emb.shape[1]
-    if kind == 'flat': index = faiss.IndexFlatIP(d)
-    elif kind == 'ivf':
+    emb = np.ascontiguousarray(emb, dtype="float32")
+    d = emb.shape[1]
+    if kind == "flat":
+        index = faiss.IndexFlatIP(d)
+    elif kind == "ivf":
         nlist = nlist or max(1, min(int(4 * np.sqrt(len(emb))), len(emb) // 39))  # FAISS wants >= 39 points per list
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.cp.seed = seed; index.train(emb); index.nprobe = min(nprobe, nlist)
-    elif kind == 'hnsw':
-        index = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT); index.hnsw.efSearch = ef_search
-    else: raise ValueError(f"Unknown index kind {kind!r}: use 'flat', 'ivf' or 'hnsw'.")
+        index.cp.seed = seed
+        index.train(emb)
+        index.nprobe = min(nprobe, nlist)
+    elif kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = ef_search
+    else:
+        raise ValueError(f"Unknown index kind {kind!r}: use 'flat', 'ivf' or 'hnsw'.")
     index.add(emb)
     return index
+
 
 def brute_force_topk(emb: np.ndarray, queries: np.ndarray, k: int, batch: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     "NumPy exact top-`k` by inner product: (scores, ids), ties by id ascending; `batch` queries at a time bound the memory."
     parts = []
-    for i in range(0, max(len(queries), 1), batch):   # at Kaggle size all test buyers at once would be a 30 GB score matrix
-        s = queries[i:i + batch] @ emb.T
+    for i in range(
+        0, max(len(queries), 1), batch
+    ):  # at Kaggle size all test buyers at once would be a 30 GB score matrix
+        s = queries[i : i + batch] @ emb.T
         part = np.argpartition(-s, min(k, s.shape[1] - 1), axis=1)[:, :k]
-        ps = np.take_along_axis(s, part, 1); o = np.lexsort((part, -ps), axis=1)
+        ps = np.take_along_axis(s, part, 1)
+        o = np.lexsort((part, -ps), axis=1)
         parts.append((np.take_along_axis(ps, o, 1), np.take_along_axis(part, o, 1)))
     return tuple(np.concatenate(x) for x in zip(*parts))
+
 
 def same_topk(ids_a, ids_b, scores_b, tol: float = 1e-5) -> bool:
     "Whether two top-k id lists agree, except for items tied (within `tol`) with the k-th score of `scores_b`."
     for a, b, s in zip(ids_a, ids_b, scores_b):
         diff = set(a) ^ set(b)
-        if diff and not np.all(np.abs(s[-1] - s[np.isin(b, list(diff))]) <= tol) : return False
+        if diff and not np.all(np.abs(s[-1] - s[np.isin(b, list(diff))]) <= tol):
+            return False
     return True
 
 # %% ../nbs/05_index.ipynb #c010
 def _timed(f, repeat: int = 3) -> float:
     "Best wall time of `repeat` calls of `f`."
-    best = float('inf')
-    for _ in range(repeat): t = time.perf_counter(); f(); best = min(best, time.perf_counter() - t)
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t)
     return best
 
-def benchmark(emb: np.ndarray, queries: np.ndarray, k: int = 100, n_single: int = 200, indexes: dict | None = None) -> pd.DataFrame:
+
+def benchmark(
+    emb: np.ndarray, queries: np.ndarray, k: int = 100, n_single: int = 200, indexes: dict | None = None
+) -> pd.DataFrame:
     "Recall@k against exact search, single-query latency (ms) and batched queries/s of NumPy and each FAISS index."
-    _, exact = brute_force_topk(emb, queries, k); one = queries[:n_single]
-    rows = {'numpy brute force': (lambda q: brute_force_topk(emb, q, k)[1])}
-    for name, index in (indexes or {'faiss flat': build_index(emb)}).items(): rows[name] = lambda q, ix=index: ix.search(q, k)[1]
+    _, exact = brute_force_topk(emb, queries, k)
+    one = queries[:n_single]
+    rows = {"numpy brute force": (lambda q: brute_force_topk(emb, q, k)[1])}
+    for name, index in (indexes or {"faiss flat": build_index(emb)}).items():
+        rows[name] = lambda q, ix=index: ix.search(q, k)[1]
     out = {}
     for name, search in rows.items():
         single = _timed(lambda: [search(q[None]) for q in one], 1) / len(one)
         batch = _timed(lambda: search(queries))
         got = search(queries)
-        out[name] = {'recall vs exact': float(np.mean([np.isin(g, e).mean() for g, e in zip(got, exact)])),
-                     'single query ms': 1000 * single, 'batched queries/s': len(queries) / batch}
-    return pd.DataFrame.from_dict(out, orient='index')
+        out[name] = {
+            "recall vs exact": float(np.mean([np.isin(g, e).mean() for g, e in zip(got, exact)])),
+            "single query ms": 1000 * single,
+            "batched queries/s": len(queries) / batch,
+        }
+    return pd.DataFrame.from_dict(out, orient="index")
 
 # %% ../nbs/05_index.ipynb #c013
 def tower_search(index: faiss.Index, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     "(scores, article_idx) of the `k` best articles of a two-tower `index` for customer vectors `u` (n, dim); the query carries a 1 for the index's popularity coordinate when it has one."
-    return index.search(u if index.d == u.shape[1] else np.hstack([u, np.ones((len(u), 1), 'float32')]), k)
+    return index.search(u if index.d == u.shape[1] else np.hstack([u, np.ones((len(u), 1), "float32")]), k)
+
 
 class TwoTowerRecommender(Recommender):
-    "The two-tower model's exact FAISS top-k; `fitted` = (model, info) of a model already fit for the cutoff, else `fit_or_load` in `cache`."
-    name = 'two_tower'
-    def __init__(self, p: dict, seed: int = 42, fitted: tuple | None = None, pop_days: int = 7, cache: Path | None = None):
+    "The two-tower model's exact FAISS top-k; `fitted` = (model, info) of a model already fit for the cutoff, else `two_tower_fit` in `cache`."
+
+    name = "two_tower"
+
+    def __init__(
+        self, p: dict, seed: int = 42, fitted: tuple | None = None, pop_days: int = 7, cache: Path | None = None
+    ):
         self.p, self.seed, self.fitted, self.pop_days, self.cache = p, seed, fitted, pop_days, cache
 
     def fit(self, tables, cutoff) -> TwoTowerRecommender:
         self.cutoff = pd.Timestamp(cutoff)
-        self.model, self.info = self.fitted or fit_or_load(tables, cutoff, self.p, self.seed, self.cache)
-        self.reused_seconds = self.info.get('fit_seconds', 0.) if self.fitted or self.info.get('loaded') else 0.
+        self.model, self.info = self.fitted or two_tower_fit(tables, cutoff, self.p, self.seed, self.cache)
+        self.reused_seconds = self.info.get("fit_seconds", 0.0) if self.fitted or self.info.get("loaded") else 0.0
         self.emb = article_embeddings(self.model)
         vectors = self.emb
-        if self.p['pop_weight']:   # the popularity coordinate only when used: a 65-dim search is ~40% slower than 64
+        if self.p["pop_weight"]:  # the popularity coordinate only when used: a 65-dim search is ~40% slower than 64
             pop = popularity(tables.transactions, cutoff, self.pop_days, decay=True)
-            share = np.zeros(len(self.emb)); share[pop.index.to_numpy()] = pop.to_numpy() / max(pop.sum(), 1e-12)
-            vectors = np.hstack([self.emb, (self.p['pop_weight'] * np.log(share + 1e-6)).astype('float32')[:, None]])
+            share = np.zeros(len(self.emb))
+            share[pop.index.to_numpy()] = pop.to_numpy() / max(pop.sum(), 1e-12)
+            vectors = np.hstack([self.emb, (self.p["pop_weight"] * np.log(share + 1e-6)).astype("float32")[:, None]])
         self.index = build_index(vectors)
         self.hist = History.from_tx(history(tables.transactions, cutoff))
         return self
 
-    def embed(self, customer_idx) -> np.ndarray: return customer_embeddings(self.model, customer_idx, self.hist, self.cutoff)
+    def embed(self, customer_idx) -> np.ndarray:
+        return customer_embeddings(self.model, customer_idx, self.hist, self.cutoff)
+
     def top(self, u: np.ndarray, k: int) -> np.ndarray:
         "The `k` best article_idx for customer vectors `u` (from `embed`)."
-        return tower_search(self.index, u, k)[1].astype('int32')
-    def recommend(self, customer_idx, k=12) -> np.ndarray: return self.top(self.embed(customer_idx), k)
+        return tower_search(self.index, u, k)[1].astype("int32")
+
+    def recommend(self, customer_idx, k=12) -> np.ndarray:
+        return self.top(self.embed(customer_idx), k)

@@ -10,7 +10,10 @@ import hashlib, json, math, os, time
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
-os.environ.setdefault('MKL_DYNAMIC', 'FALSE')   # before torch's first MKL call: else MKL sizes its threads by the machine's load
+
+os.environ.setdefault(
+    "MKL_DYNAMIC", "FALSE"
+)  # before torch's first MKL call: else MKL sizes its threads by the machine's load
 from tqdm.auto import tqdm
 from .config import atomic_path, code_digest
 from .etl import history
@@ -20,111 +23,174 @@ from .features import AGE_EDGES, age_bucket, codes
 __all__ = ['DEFAULTS', 'ARTICLE_ATTRS', 'PROFILE_COLS', 'FIT_CACHE_SIZE', 'model_params', 'article_codes', 'customer_codes',
            'day_number', 'History', 'TwoTower', 'build_model', 'with_meta', 'Pairs', 'training_pairs',
            'sampled_softmax_loss', 'log_q', 'get_device', 'train', 'article_embeddings', 'customer_embeddings',
-           'recall_at_k', 'fit_two_tower', 'fits_dir', 'fit_key', 'save_fit', 'load_fit', 'keep_newest', 'load_or_fit',
-           'fit_or_load']
+           'recall_at_k', 'fit_two_tower', 'fits_dir', 'fit_key', 'save_fit', 'load_fit', 'keep_newest', 'cached_fit',
+           'two_tower_fit']
 
 # %% ../nbs/04_model.ipynb #c008
 DEFAULTS = dict(
-    dim=64, emb_dim=16, hidden=128,            # output size, size of each input embedding, hidden layer
-    customer_buckets=65536, code_buckets=32768, price_bands=10,  # hashed customer ids / product codes, price quantiles
-    history_len=10, history_half_life=30.,     # purchases pooled by the customer tower, their half-life in days
-    train_days=56, pos_half_life=28.,          # training window (recent days) and the half-life of positive weights
-    basket_context=True, basket_dropout=0.,    # a training pair's customer tower also pools the rest of its basket,
-                                               # except in this share of the rows (which see only the days before)
-    temperature=0.07, batch_size=1024, extra_negatives=512, lr=3e-3, id_dropout=0.2,
-    max_epochs=5, patience=1,                  # early stopping on validation Recall@100
-    epochs=0,                                  # > 0: skip the tuning, train this many epochs
-    retrain=True,                              # refit on every row before the cutoff with the tuned epochs
-    progress=True,                             # a progress bar per epoch
-    pop_weight=0.)                             # `two_tower` popularity bias (see `05_index`)
+    dim=64,
+    emb_dim=16,
+    hidden=128,  # output size, size of each input embedding, hidden layer
+    customer_buckets=65536,
+    code_buckets=32768,
+    price_bands=10,  # hashed customer ids / product codes, price quantiles
+    history_len=10,
+    history_half_life=30.0,  # purchases pooled by the customer tower, their half-life in days
+    train_days=56,
+    pos_half_life=28.0,  # training window (recent days) and the half-life of positive weights
+    basket_context=True,
+    basket_dropout=0.0,  # a training pair's customer tower also pools the rest of its basket,
+    # except in this share of the rows (which see only the days before)
+    temperature=0.07,
+    batch_size=1024,
+    extra_negatives=512,
+    lr=3e-3,
+    id_dropout=0.2,
+    max_epochs=5,
+    patience=1,  # early stopping on validation Recall@100
+    epochs=0,  # > 0: skip the tuning, train this many epochs
+    retrain=True,  # refit on every row before the cutoff with the tuned epochs
+    progress=True,  # a progress bar per epoch
+    pop_weight=0.0,
+)  # `two_tower` popularity bias (see `05_index`)
+
 
 def model_params(cfg) -> dict:
     "The `model:` block of `cfg` over `DEFAULTS`; an unknown key fails."
-    p = cfg.section('model'); bad = set(p) - set(DEFAULTS)
-    if bad: raise ValueError(f"params {cfg.dataset!r}: unknown model setting(s) {sorted(bad)}; known: {sorted(DEFAULTS)}.")
+    p = cfg.section("model")
+    bad = set(p) - set(DEFAULTS)
+    if bad:
+        raise ValueError(f"params {cfg.dataset!r}: unknown model setting(s) {sorted(bad)}; known: {sorted(DEFAULTS)}.")
     return {**DEFAULTS, **p}
 
 # %% ../nbs/04_model.ipynb #c011
-ARTICLE_ATTRS = ('product_type_no', 'product_group_name', 'colour_group_code', 'perceived_colour_value_id',
-                 'perceived_colour_master_id', 'graphical_appearance_no', 'department_no', 'index_code',
-                 'index_group_no', 'section_no', 'garment_group_no')
-PROFILE_COLS = ('club_member_status', 'fashion_news_frequency', 'FN', 'Active')
+ARTICLE_ATTRS = (
+    "product_type_no",
+    "product_group_name",
+    "colour_group_code",
+    "perceived_colour_value_id",
+    "perceived_colour_master_id",
+    "graphical_appearance_no",
+    "department_no",
+    "index_code",
+    "index_group_no",
+    "section_no",
+    "garment_group_no",
+)
+PROFILE_COLS = ("club_member_status", "fashion_news_frequency", "FN", "Active")
 
-def _code1(s) -> np.ndarray: return codes(s, 'int32') + 1  # 0 = missing
+
+def _code1(s) -> np.ndarray:
+    return codes(s, "int32") + 1  # 0 = missing
+
 
 def article_codes(articles: pd.DataFrame, tx: pd.DataFrame, cutoff, p: dict) -> np.ndarray:
     "(n_articles, 3 + attributes) int32: id slot (0: no sale before `cutoff`), hashed product_code, price band, attributes."
-    h = history(tx, cutoff); n = len(articles)
+    h = history(tx, cutoff)
+    n = len(articles)
     sold = np.bincount(h.article_idx, minlength=n) > 0
-    price = np.full(n, np.nan); g = h.groupby('article_idx').price.mean(); price[g.index] = g.to_numpy()
-    edges = np.nanquantile(price, np.linspace(0, 1, p['price_bands'] + 1)[1:-1]) if sold.any() else []
-    return np.stack([np.where(sold, np.arange(1, n + 1), 0), articles.product_code.to_numpy() % p['code_buckets'] + 1,
-                     np.where(sold, np.searchsorted(edges, np.nan_to_num(price)) + 1, 0)]
-                    + [_code1(articles[c]) for c in ARTICLE_ATTRS], 1).astype('int32')
+    price = np.full(n, np.nan)
+    g = h.groupby("article_idx").price.mean()
+    price[g.index] = g.to_numpy()
+    edges = np.nanquantile(price, np.linspace(0, 1, p["price_bands"] + 1)[1:-1]) if sold.any() else []
+    return np.stack(
+        [
+            np.where(sold, np.arange(1, n + 1), 0),
+            articles.product_code.to_numpy() % p["code_buckets"] + 1,
+            np.where(sold, np.searchsorted(edges, np.nan_to_num(price)) + 1, 0),
+        ]
+        + [_code1(articles[c]) for c in ARTICLE_ATTRS],
+        1,
+    ).astype("int32")
 
 # %% ../nbs/04_model.ipynb #c014
 def customer_codes(customers: pd.DataFrame, tx: pd.DataFrame, cutoff, p: dict) -> np.ndarray:
     "(n_customers, 7) int32: hashed id (0: no purchase before `cutoff`), age bucket, channel preference, profile codes."
-    h = history(tx, cutoff); m = len(customers)
+    h = history(tx, cutoff)
+    m = len(customers)
     rows = np.bincount(h.customer_idx, minlength=m)
     online = np.bincount(h.customer_idx, weights=h.sales_channel_id == 2, minlength=m) / np.maximum(rows, 1)
-    return np.stack([np.where(rows > 0, customers.customer_idx.to_numpy() % p['customer_buckets'] + 1, 0),
-                     age_bucket(customers.age) + 1, np.where(rows > 0, np.digitize(online, (1/3, 2/3)) + 1, 0)]
-                    + [_code1(customers[c]) for c in PROFILE_COLS], 1).astype('int32')
+    return np.stack(
+        [
+            np.where(rows > 0, customers.customer_idx.to_numpy() % p["customer_buckets"] + 1, 0),
+            age_bucket(customers.age) + 1,
+            np.where(rows > 0, np.digitize(online, (1 / 3, 2 / 3)) + 1, 0),
+        ]
+        + [_code1(customers[c]) for c in PROFILE_COLS],
+        1,
+    ).astype("int32")
 
 # %% ../nbs/04_model.ipynb #c017
 def day_number(t) -> np.ndarray:
     "Days since 1970-01-01 of a timestamp or datetime column."
-    return np.asarray(pd.to_datetime(t), dtype='datetime64[D]').astype('int64')
+    return np.asarray(pd.to_datetime(t), dtype="datetime64[D]").astype("int64")
+
 
 _K = 100_000  # customer * _K + day number: one sortable key
+
 
 @dataclass
 class History:
     "Purchases sorted by (customer, day, article)."
-    key: np.ndarray; article: np.ndarray
+
+    key: np.ndarray
+    article: np.ndarray
 
     @classmethod
     def from_tx(cls, tx: pd.DataFrame) -> History:
-        key = tx.customer_idx.to_numpy('int64') * _K + day_number(tx.t_dat)
+        key = tx.customer_idx.to_numpy("int64") * _K + day_number(tx.t_dat)
         o = np.lexsort((tx.article_idx.to_numpy(), key))
-        return cls(key[o], tx.article_idx.to_numpy('int64')[o])
+        return cls(key[o], tx.article_idx.to_numpy("int64")[o])
 
     def window(self, customer, day, length: int) -> tuple[np.ndarray, np.ndarray]:
         "(articles, day numbers), each (n, `length`): the last `length` purchases of `customer` before `day`, -1 padded."
-        c = np.asarray(customer, 'int64'); d = np.broadcast_to(np.asarray(day, 'int64'), c.shape)
+        c = np.asarray(customer, "int64")
+        d = np.broadcast_to(np.asarray(day, "int64"), c.shape)
         start, end = np.searchsorted(self.key, c * _K), np.searchsorted(self.key, c * _K + d)
         idx = end[:, None] - length + np.arange(length)
-        if not len(self.key): return np.full(idx.shape, -1), np.full(idx.shape, -1)
-        ok = idx >= start[:, None]; idx = idx.clip(0, len(self.key) - 1)
+        if not len(self.key):
+            return np.full(idx.shape, -1), np.full(idx.shape, -1)
+        ok = idx >= start[:, None]
+        idx = idx.clip(0, len(self.key) - 1)
         return np.where(ok, self.article[idx], -1), np.where(ok, self.key[idx] % _K, -1)
 
     def before(self, customer, day, length: int, half_life: float) -> tuple[np.ndarray, np.ndarray]:
         "(articles, weights), each (n, `length`): the `window`, weights halving every `half_life` days before `day`, summing to 1."
         art, days = self.window(customer, day, length)
-        d = np.broadcast_to(np.asarray(day, 'int64'), art.shape[:1])[:, None]
-        w = np.where(art >= 0, np.exp(-math.log(2) * (d - days) / half_life), 0.)
-        return art, (w / np.maximum(w.sum(1, keepdims=True), 1e-12)).astype('float32')
+        d = np.broadcast_to(np.asarray(day, "int64"), art.shape[:1])[:, None]
+        w = np.where(art >= 0, np.exp(-math.log(2) * (d - days) / half_life), 0.0)
+        return art, (w / np.maximum(w.sum(1, keepdims=True), 1e-12)).astype("float32")
 
 # %% ../nbs/04_model.ipynb #c020
 class TwoTower(nn.Module):
     "Customer and article towers returning L2-normalised `dim`-vectors; the input codes are buffers (saved with the weights)."
-    def __init__(self, art_codes, cust_codes, art_vocab, cust_vocab, dim=64, emb_dim=32, hidden=256):
+
+    def __init__(
+        self,
+        art_codes,
+        cust_codes,
+        art_vocab,
+        cust_vocab,
+        dim=DEFAULTS["dim"],
+        emb_dim=DEFAULTS["emb_dim"],
+        hidden=DEFAULTS["hidden"],
+    ):
         super().__init__()
-        self.register_buffer('art_codes', torch.as_tensor(np.asarray(art_codes), dtype=torch.int64))
-        self.register_buffer('cust_codes', torch.as_tensor(np.asarray(cust_codes), dtype=torch.int64))
+        self.register_buffer("art_codes", torch.as_tensor(np.asarray(art_codes), dtype=torch.int64))
+        self.register_buffer("cust_codes", torch.as_tensor(np.asarray(cust_codes), dtype=torch.int64))
         emb = lambda v: nn.Embedding(v, emb_dim, sparse=v > 1000)
         self.art_embs, self.cust_embs = nn.ModuleList(map(emb, art_vocab)), nn.ModuleList(map(emb, cust_vocab))
         d_art, d_cust = len(art_vocab) * emb_dim, len(cust_vocab) * emb_dim
         self.art_mlp = nn.Sequential(nn.Linear(d_art, hidden), nn.ReLU(), nn.Linear(hidden, dim))
         self.cust_mlp = nn.Sequential(nn.Linear(d_cust + d_art, hidden), nn.ReLU(), nn.Linear(hidden, dim))
 
-    def article_input(self, article_idx, id_dropout=0.):
+    def article_input(self, article_idx, id_dropout=0.0):
         c = self.art_codes[article_idx]
-        if id_dropout: c[..., 0] = c[..., 0].masked_fill(torch.rand(c.shape[:-1], device=c.device) < id_dropout, 0)
+        if id_dropout:
+            c[..., 0] = c[..., 0].masked_fill(torch.rand(c.shape[:-1], device=c.device) < id_dropout, 0)
         return torch.cat([e(c[..., i]) for i, e in enumerate(self.art_embs)], -1)
 
-    def articles(self, article_idx, id_dropout=0.):
+    def articles(self, article_idx, id_dropout=0.0):
         "Embeddings of `article_idx`."
         return F.normalize(self.art_mlp(self.article_input(article_idx, id_dropout)), dim=-1)
 
@@ -136,14 +202,20 @@ class TwoTower(nn.Module):
         has = (hist_w.sum(-1, keepdim=True) > 0).float()
         return F.normalize(self.cust_mlp(x) + has * self.art_mlp(pooled), dim=-1)
 
+
 def build_model(tables, cutoff, p: dict) -> TwoTower:
     "A fresh `TwoTower` with input codes from rows before `cutoff`; `model.spec` (JSON) and its state_dict rebuild it."
     tx = tables.transactions
     art, cust = article_codes(tables.articles, tx, cutoff, p), customer_codes(tables.customers, tx, cutoff, p)
-    spec = dict(art_vocab=[len(art) + 1, p['code_buckets'] + 1, p['price_bands'] + 1] + (art[:, 3:].max(0) + 1).tolist(),
-                cust_vocab=[p['customer_buckets'] + 1, len(AGE_EDGES) + 2, 4] + (cust[:, 3:].max(0) + 1).tolist(),
-                dim=p['dim'], emb_dim=p['emb_dim'], hidden=p['hidden'])
+    spec = dict(
+        art_vocab=[len(art) + 1, p["code_buckets"] + 1, p["price_bands"] + 1] + (art[:, 3:].max(0) + 1).tolist(),
+        cust_vocab=[p["customer_buckets"] + 1, len(AGE_EDGES) + 2, 4] + (cust[:, 3:].max(0) + 1).tolist(),
+        dim=p["dim"],
+        emb_dim=p["emb_dim"],
+        hidden=p["hidden"],
+    )
     return with_meta(TwoTower(art, cust, **spec), spec, p, cutoff)
+
 
 def with_meta(model: TwoTower, spec: dict, p: dict, cutoff) -> TwoTower:
     "Attach what serving needs besides the weights: the architecture `spec`, the settings `p` and the fit cutoff."
@@ -154,98 +226,140 @@ def with_meta(model: TwoTower, spec: dict, p: dict, cutoff) -> TwoTower:
 @dataclass
 class Pairs:
     "Positive pairs (event, article, weight) and, per event (customer-day), the customer and its purchase history."
-    event: np.ndarray; article: np.ndarray; weight: np.ndarray
-    customer: np.ndarray; hist_art: np.ndarray; hist_w: np.ndarray
+
+    event: np.ndarray
+    article: np.ndarray
+    weight: np.ndarray
+    customer: np.ndarray
+    hist_art: np.ndarray
+    hist_w: np.ndarray
     hist_same: np.ndarray | None = None  # with `basket_context`: which history entries are of the event's own day
-    def __len__(self): return len(self.article)
+
+    def __len__(self):
+        return len(self.article)
+
 
 def training_pairs(tx: pd.DataFrame, cutoff, p: dict) -> Pairs:
     "The positive pairs of the `train_days` days before `cutoff`, with each buyer's history before the purchase day (to its end with `basket_context`)."
-    h = history(tx, cutoff, p['train_days'])
+    h = history(tx, cutoff, p["train_days"])
     d, cut = day_number(h.t_dat), day_number(pd.Timestamp(cutoff))
-    keys, event = np.unique(h.customer_idx.to_numpy('int64') * _K + d, return_inverse=True)
-    c, day, basket, hist = keys // _K, keys % _K, p['basket_context'], History.from_tx(history(tx, cutoff))
-    ha, hw = hist.before(c, day + basket, p['history_len'], p['history_half_life'])
-    same = hist.window(c, day + basket, p['history_len'])[1] == day[:, None] if basket else None
-    w = np.exp2(-(cut - 1 - d) / p['pos_half_life']).astype('float32')
-    return Pairs(event, h.article_idx.to_numpy('int64'), w, c, ha, hw, same)
+    keys, event = np.unique(h.customer_idx.to_numpy("int64") * _K + d, return_inverse=True)
+    c, day, basket, hist = keys // _K, keys % _K, p["basket_context"], History.from_tx(history(tx, cutoff))
+    ha, hw = hist.before(c, day + basket, p["history_len"], p["history_half_life"])
+    same = hist.window(c, day + basket, p["history_len"])[1] == day[:, None] if basket else None
+    w = np.exp2(-(cut - 1 - d) / p["pos_half_life"]).astype("float32")
+    return Pairs(event, h.article_idx.to_numpy("int64"), w, c, ha, hw, same)
 
 # %% ../nbs/04_model.ipynb #c026
-def _tensor(x, dev): return torch.as_tensor(x, device=dev)
+def _tensor(x, dev):
+    return torch.as_tensor(x, device=dev)
+
 
 def sampled_softmax_loss(model: TwoTower, pairs: Pairs, rows: np.ndarray, logq: torch.Tensor, p: dict) -> torch.Tensor:
     "Weighted sampled-softmax loss of the pairs `rows`: in-batch + uniform negatives, logQ-corrected, accidental hits masked."
-    dev = logq.device; ev = pairs.event[rows]; a = _tensor(pairs.article[rows], dev); n = len(rows)
+    dev = logq.device
+    ev = pairs.event[rows]
+    a = _tensor(pairs.article[rows], dev)
+    n = len(rows)
     ha, hw = pairs.hist_art[ev], pairs.hist_w[ev]
     if pairs.hist_same is not None:  # basket context: pool the basket's other articles, not the one to predict
-        drop = (torch.rand(n) < p['basket_dropout']).numpy()[:, None]  # these rows: no basket, as a customer seen at serving time
+        drop = (torch.rand(n) < p["basket_dropout"]).numpy()[
+            :, None
+        ]  # these rows: no basket, as a customer seen at serving time
         hw = np.where(pairs.hist_same[ev] & ((ha == pairs.article[rows][:, None]) | drop), 0, hw)
         hw = hw / np.maximum(hw.sum(1, keepdims=True), 1e-12)
     u = model.customers(_tensor(pairs.customer[ev], dev), _tensor(ha, dev), _tensor(hw, dev))
-    cand = torch.cat([a, torch.randint(len(logq), (p['extra_negatives'],), device=dev)])
-    logits = u @ model.articles(cand, p['id_dropout']).T / p['temperature'] - logq[cand]
+    cand = torch.cat([a, torch.randint(len(logq), (p["extra_negatives"],), device=dev)])
+    logits = u @ model.articles(cand, p["id_dropout"]).T / p["temperature"] - logq[cand]
     e = _tensor(ev, dev)
-    hit = cand[None] == a[:, None]; hit[:, :n] |= e[None] == e[:, None]; hit[:, :n].fill_diagonal_(False)
+    hit = cand[None] == a[:, None]
+    hit[:, :n] |= e[None] == e[:, None]
+    hit[:, :n].fill_diagonal_(False)
     w = _tensor(pairs.weight[rows], dev)
-    loss = F.cross_entropy(logits.masked_fill(hit, float('-inf')), torch.arange(n, device=dev), reduction='none')
+    loss = F.cross_entropy(logits.masked_fill(hit, float("-inf")), torch.arange(n, device=dev), reduction="none")
     return (w * loss).sum() / w.sum()
 
-def log_q(pairs: Pairs, n_articles: int, p: dict, dev='cpu') -> torch.Tensor:
+
+def log_q(pairs: Pairs, n_articles: int, p: dict, dev="cpu") -> torch.Tensor:
     "log of each article's expected count among a batch's candidates."
     share = np.bincount(pairs.article, minlength=n_articles) / max(len(pairs), 1)
-    return _tensor(np.log(p['batch_size'] * share + p['extra_negatives'] / n_articles), dev).float()
+    return _tensor(np.log(p["batch_size"] * share + p["extra_negatives"] / n_articles), dev).float()
 
 # %% ../nbs/04_model.ipynb #c029
-def get_device() -> torch.device: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+def get_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
 
 def train(model: TwoTower, pairs: Pairs, p: dict, epochs: int, seed: int = 42, on_epoch=None) -> list:
     "Train `epochs` epochs; after each, `on_epoch(epoch)` may score the model (StopIteration stops); returns the scores."
-    torch.manual_seed(seed); torch.use_deterministic_algorithms(True, warn_only=True); torch.set_num_threads(os.cpu_count())
-    dev = get_device(); model.to(dev).train()
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.set_num_threads(os.cpu_count())
+    dev = get_device()
+    model.to(dev).train()
     lq = log_q(pairs, model.art_codes.shape[0], p, dev)
     sparse = [m.weight for m in model.modules() if isinstance(m, nn.Embedding) and m.sparse]
     dense = [w for w in model.parameters() if all(w is not s for s in sparse)]
-    opts = [torch.optim.SparseAdam(sparse, lr=p['lr']), torch.optim.Adam(dense, lr=p['lr'])]
+    opts = [torch.optim.SparseAdam(sparse, lr=p["lr"]), torch.optim.Adam(dense, lr=p["lr"])]
     scores = []
     for ep in range(1, epochs + 1):
         order = torch.randperm(len(pairs)).numpy()
-        bar = tqdm(range(0, len(order), p['batch_size']), desc=f'epoch {ep}/{epochs}', leave=False, disable=not p['progress'])
+        bar = tqdm(
+            range(0, len(order), p["batch_size"]), desc=f"epoch {ep}/{epochs}", leave=False, disable=not p["progress"]
+        )
         for i in bar:
-            loss = sampled_softmax_loss(model, pairs, order[i:i + p['batch_size']], lq, p)
-            for o in opts: o.zero_grad()
+            loss = sampled_softmax_loss(model, pairs, order[i : i + p["batch_size"]], lq, p)
+            for o in opts:
+                o.zero_grad()
             loss.backward()
-            for o in opts: o.step()
-            bar.set_postfix(loss=f'{loss.item():.3f}', refresh=False)
+            for o in opts:
+                o.step()
+            bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
         if on_epoch:
-            try: scores.append(on_epoch(ep))
-            except StopIteration: break
-            finally: model.train()
+            try:
+                scores.append(on_epoch(ep))
+            except StopIteration:
+                break
+            finally:
+                model.train()
     return scores
 
 # %% ../nbs/04_model.ipynb #c031
 @torch.no_grad()
 def article_embeddings(model: TwoTower, batch: int = 65536) -> np.ndarray:
     "(n_articles, dim) float32: L2-normalised embeddings of the whole catalogue."
-    model.eval(); dev, n = model.art_codes.device, model.art_codes.shape[0]
-    return torch.cat([model.articles(torch.arange(i, min(i + batch, n), device=dev)) for i in range(0, n, batch)]).cpu().numpy()
+    model.eval()
+    dev, n = model.art_codes.device, model.art_codes.shape[0]
+    return (
+        torch.cat([model.articles(torch.arange(i, min(i + batch, n), device=dev)) for i in range(0, n, batch)])
+        .cpu()
+        .numpy()
+    )
+
 
 @torch.no_grad()
 def customer_embeddings(model: TwoTower, customer_idx, hist: History, day, batch: int = 8192) -> np.ndarray:
     "(n, dim) float32: embeddings of `customer_idx` as of `day`, pooling their purchases in `hist` before it."
-    model.eval(); dev, q = model.art_codes.device, model.params; c = np.asarray(customer_idx, 'int64')
-    out = [np.zeros((0, model.spec['dim']), 'float32')]
+    model.eval()
+    dev, q = model.art_codes.device, model.params
+    c = np.asarray(customer_idx, "int64")
+    out = [np.zeros((0, model.spec["dim"]), "float32")]
     for i in range(0, len(c), batch):
-        ha, hw = hist.before(c[i:i + batch], day_number(pd.Timestamp(day)), q['history_len'], q['history_half_life'])
-        out.append(model.customers(_tensor(c[i:i + batch], dev), _tensor(ha, dev), _tensor(hw, dev)).cpu().numpy())
+        ha, hw = hist.before(c[i : i + batch], day_number(pd.Timestamp(day)), q["history_len"], q["history_half_life"])
+        out.append(model.customers(_tensor(c[i : i + batch], dev), _tensor(ha, dev), _tensor(hw, dev)).cpu().numpy())
     return np.concatenate(out)
+
 
 def recall_at_k(model: TwoTower, tables, start, end, k: int = 100, batch: int = 4096) -> float:
     "Mean share of each buyer's distinct articles of [start, end) in its top `k` (exact search over the catalogue)."
-    tx = tables.transactions; w = tx[(tx.t_dat >= start) & (tx.t_dat < end)]
-    truth = w.groupby('customer_idx').article_idx.unique()
+    tx = tables.transactions
+    w = tx[(tx.t_dat >= start) & (tx.t_dat < end)]
+    truth = w.groupby("customer_idx").article_idx.unique()
     u = customer_embeddings(model, truth.index.to_numpy(), History.from_tx(history(tx, start)), start)
     a = torch.as_tensor(article_embeddings(model)).T  # `batch` customers at a time: memory stays batch x catalogue
-    top = np.concatenate([torch.topk(torch.as_tensor(u[i:i + batch]) @ a, k).indices.numpy() for i in range(0, len(u), batch)])
+    top = np.concatenate(
+        [torch.topk(torch.as_tensor(u[i : i + batch]) @ a, k).indices.numpy() for i in range(0, len(u), batch)]
+    )
     return float(np.mean([np.isin(t, r).mean() for r, t in zip(top, truth.to_numpy())]))
 
 # %% ../nbs/04_model.ipynb #c034
@@ -253,68 +367,119 @@ def fit_two_tower(tables, cutoff, p: dict, seed: int = 42) -> tuple[TwoTower, di
     "Tune epochs on the validation window before `cutoff`, then (`retrain`) fit on every row before `cutoff`. -> (model, info)"
     cutoff, t0 = pd.Timestamp(cutoff), time.perf_counter()
     val_start = cutoff - (tables.split.test_start - tables.split.val_start)
-    info, epochs = {}, p['epochs']
+    info, epochs = {}, p["epochs"]
     if not epochs:
-        torch.manual_seed(seed); model, best, curve = build_model(tables, val_start, p), dict(score=-1., epoch=0), []
+        torch.manual_seed(seed)
+        model, best, curve = build_model(tables, val_start, p), dict(score=-1.0, epoch=0), []
+
         def on_epoch(ep):
             curve.append(r := recall_at_k(model, tables, val_start, cutoff))
-            if r > best['score']: best.update(score=r, epoch=ep, state={k: v.clone() for k, v in model.state_dict().items()})
-            elif ep - best['epoch'] >= p['patience']: raise StopIteration
+            if r > best["score"]:
+                best.update(score=r, epoch=ep, state={k: v.clone() for k, v in model.state_dict().items()})
+            elif ep - best["epoch"] >= p["patience"]:
+                raise StopIteration
             return r
-        train(model, training_pairs(tables.transactions, val_start, p), p, p['max_epochs'], seed, on_epoch)
-        model.load_state_dict(best['state']); epochs = best['epoch']
+
+        train(model, training_pairs(tables.transactions, val_start, p), p, p["max_epochs"], seed, on_epoch)
+        model.load_state_dict(best["state"])
+        epochs = best["epoch"]
         info.update(val_recall100=curve, best_epoch=epochs, tune_seconds=time.perf_counter() - t0)
-        if not p['retrain']: return model, {**info, 'retrained': False, 'fit_seconds': time.perf_counter() - t0}
-    t1 = time.perf_counter(); torch.manual_seed(seed); model = build_model(tables, cutoff, p)
+        if not p["retrain"]:
+            return model, {**info, "retrained": False, "fit_seconds": time.perf_counter() - t0}
+    t1 = time.perf_counter()
+    torch.manual_seed(seed)
+    model = build_model(tables, cutoff, p)
     train(model, training_pairs(tables.transactions, cutoff, p), p, epochs, seed)
-    return model, {**info, 'epochs': epochs, 'retrained': True, 'train_seconds': time.perf_counter() - t1,
-                   'fit_seconds': time.perf_counter() - t0}
+    return model, {
+        **info,
+        "epochs": epochs,
+        "retrained": True,
+        "train_seconds": time.perf_counter() - t1,
+        "fit_seconds": time.perf_counter() - t0,
+    }
 
 # %% ../nbs/04_model.ipynb #1b211d1b
 FIT_CACHE_SIZE = 8
 
-def fits_dir(cfg) -> Path:
-    "Where the saved fits of `cfg` live: the two-tower model's (`fit_or_load`) and the ranker's (`05c_ranker`)."
-    return cfg.artifacts_dir/'fits'
 
-def fit_key(tables, cutoff, p: dict, seed: int = 42, code: str = 'model') -> str:
+def fits_dir(cfg) -> Path:
+    "Where the saved fits of `cfg` live: the two-tower model's (`two_tower_fit`) and the ranker's (`05c_ranker`)."
+    return cfg.artifacts_dir / "fits"
+
+
+def fit_key(tables, cutoff, p: dict, seed: int = 42, code: str = "model") -> str:
     "A hash of what a fit of `tables` at `cutoff` depends on: the data before it, the settings `p` bar `progress`, the seed, libraries and the code of module `code`."
     cutoff = pd.Timestamp(cutoff)
-    h = hashlib.sha256(json.dumps([{k: v for k, v in p.items() if k != 'progress'}, seed, str(cutoff),
-                                   str(tables.split.test_start - tables.split.val_start), torch.__version__, np.__version__,
-                                   pd.__version__], sort_keys=True, default=str).encode())
+    h = hashlib.sha256(
+        json.dumps(
+            [
+                {k: v for k, v in p.items() if k != "progress"},
+                seed,
+                str(cutoff),
+                str(tables.split.test_start - tables.split.val_start),
+                torch.__version__,
+                np.__version__,
+                pd.__version__,
+            ],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    )
     for df in (history(tables.transactions, cutoff), tables.articles, tables.customers):
         h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
     h.update(code_digest(code).encode())
     return h.hexdigest()[:16]
 
+
 def save_fit(model: TwoTower, info: dict, path: Path | str) -> Path:
     "Write a fit (weights, spec, settings, cutoff and `info`) to `path`, atomically."
     with atomic_path(path) as tmp:
-        torch.save({'state': {k: v.cpu() for k, v in model.state_dict().items()}, 'spec': model.spec, 'params': model.params,
-                    'cutoff': model.cutoff, 'info': info}, tmp)
+        torch.save(
+            {
+                "state": {k: v.cpu() for k, v in model.state_dict().items()},
+                "spec": model.spec,
+                "params": model.params,
+                "cutoff": model.cutoff,
+                "info": info,
+            },
+            tmp,
+        )
     return Path(path)
+
 
 def load_fit(path: Path | str) -> tuple[TwoTower, dict]:
     "The (model, info) that `save_fit` wrote, on the CPU."
-    s = torch.load(path, weights_only=True, map_location='cpu')
-    model = TwoTower(s['state']['art_codes'], s['state']['cust_codes'], **s['spec'])
-    model.load_state_dict(s['state'])
-    return with_meta(model.eval(), s['spec'], s['params'], s['cutoff']), s['info']
+    s = torch.load(path, weights_only=True, map_location="cpu")
+    model = TwoTower(s["state"]["art_codes"], s["state"]["cust_codes"], **s["spec"])
+    model.load_state_dict(s["state"])
+    return with_meta(model.eval(), s["spec"], s["params"], s["cutoff"]), s["info"]
+
 
 def keep_newest(folder: Path | str, pattern: str, n: int = FIT_CACHE_SIZE):
     "Delete all but the `n` most recently written or loaded files of `folder` that match `pattern`."
-    for old in sorted(Path(folder).glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)[n:]: old.unlink()
+    for old in sorted(Path(folder).glob(pattern), key=lambda f: f.stat().st_mtime, reverse=True)[n:]:
+        old.unlink()
 
-def load_or_fit(path: Path, load, fit, save) -> tuple[object, bool]:
+
+def cached_fit(path: Path, load, fit, save) -> tuple[object, bool]:
     "(`load(path)`, True) when a fit was saved at `path`, else (`fit()`, False) after `save(fit, path)`; named `<kind>-<key>`, the newest of a kind are kept."
-    if path.exists(): path.touch(); return load(path), True   # touched: a load counts as recent
-    out = fit(); save(out, path); keep_newest(path.parent, path.name.split('-')[0] + '-*')
+    if path.exists():
+        path.touch()
+        return load(path), True  # touched: a load counts as recent
+    out = fit()
+    save(out, path)
+    keep_newest(path.parent, path.name.split("-")[0] + "-*")
     return out, False
 
-def fit_or_load(tables, cutoff, p: dict, seed: int = 42, folder: Path | str | None = None) -> tuple[TwoTower, dict]:
+
+def two_tower_fit(tables, cutoff, p: dict, seed: int = 42, folder: Path | str | None = None) -> tuple[TwoTower, dict]:
     "`fit_two_tower`, or the same fit saved in `folder` under its `fit_key` (no `folder`: always fit)."
-    if folder is None: return fit_two_tower(tables, cutoff, p, seed)
-    (model, info), loaded = load_or_fit(Path(folder)/f'two_tower-{fit_key(tables, cutoff, p, seed)}.pt', load_fit,
-                                        lambda: fit_two_tower(tables, cutoff, p, seed), lambda f, path: save_fit(*f, path))
-    return model, {**info, 'loaded': loaded}
+    if folder is None:
+        return fit_two_tower(tables, cutoff, p, seed)
+    (model, info), loaded = cached_fit(
+        Path(folder) / f"two_tower-{fit_key(tables, cutoff, p, seed)}.pt",
+        load_fit,
+        lambda: fit_two_tower(tables, cutoff, p, seed),
+        lambda f, path: save_fit(*f, path),
+    )
+    return model, {**info, "loaded": loaded}

@@ -16,6 +16,7 @@ __all__ = ['Oracle']
 # %% ../nbs/00b_oracle.ipynb #c048
 class Oracle:
     "Ground truth of a synthetic dataset: the generator's own expected purchases, from its saved world."
+
     def __init__(self, world: World):
         self.w, self.aff, self._q = world, affinity(world), {}
         self.cust = pd.Series(np.arange(len(world.customer_ids)), index=world.customer_ids)
@@ -23,19 +24,26 @@ class Oracle:
 
     @classmethod
     def load(cls, raw_dir: Path | str) -> Oracle:
-        p = Path(raw_dir)/'world.npz'
-        if not p.exists(): raise FileNotFoundError(f"{p} not found: the oracle needs a folder written by ensure_synthetic/generate.")
+        p = Path(raw_dir) / "world.npz"
+        if not p.exists():
+            raise FileNotFoundError(f"{p} not found: the oracle needs a folder written by ensure_synthetic/generate.")
         return cls(World.load(p))
 
-    def _state(self, c: np.ndarray, cutoff_day: int, history: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _state(
+        self, c: np.ndarray, cutoff_day: int, history: pd.DataFrame
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         "Remembered purchases (articles, days; -1 empty) and last purchase day (NaN: none) of customer positions 0..n-1."
         R, n = self.w.b.buffer, len(c)
         pos = pd.Series(np.arange(n), index=c).groupby(level=0).first()
-        h = pd.DataFrame({'p': pos.reindex(history.customer_id.astype(str).values).values,
-                          'd': self.w.day(history.t_dat.values),
-                          'a': self.art.reindex(history.article_id.astype(str).values).values}).dropna()
-        h = h[h.d < cutoff_day].astype(np.int64).drop_duplicates().sort_values(['p', 'd', 'a'])
-        h['r'] = h.groupby('p').cumcount(ascending=False)
+        h = pd.DataFrame(
+            {
+                "p": pos.reindex(history.customer_id.astype(str).values).values,
+                "d": self.w.day(history.t_dat.values),
+                "a": self.art.reindex(history.article_id.astype(str).values).values,
+            }
+        ).dropna()
+        h = h[h.d < cutoff_day].astype(np.int64).drop_duplicates().sort_values(["p", "d", "a"])
+        h["r"] = h.groupby("p").cumcount(ascending=False)
         h = h[h.r < R]
         buf_a, buf_d = np.zeros((n, R), np.int64), np.full((n, R), -1, np.int64)
         buf_a[h.p, h.r], buf_d[h.p, h.r] = h.a, h.d
@@ -46,7 +54,8 @@ class Oracle:
         "Expected units of every article bought by each customer in [cutoff, cutoff + days): (customers, articles)."
         w, b = self.w, self.w.b
         idx = self.cust.reindex(list(customer_ids)).values
-        known = ~np.isnan(idx); ci = np.nan_to_num(idx).astype(int)
+        known = ~np.isnan(idx)
+        ci = np.nan_to_num(idx).astype(int)
         c0 = int(w.day(cutoff)[0])
         buf_a, buf_d, last = self._state(np.asarray(customer_ids), c0, history)
         rate = np.where(known, w.rate[ci], np.median(w.rate))
@@ -54,18 +63,30 @@ class Oracle:
         for d in range(c0, c0 + days):
             rec, exp_ = expected_basket(w, d, d - last, rate)
             q = self._q[d] if d in self._q else self._q.setdefault(d, explore_probs(w, d, self.aff))
-            mix = np.where(known[:, None], w.w1[ci, None]*q[w.k1[ci]] + (1 - w.w1[ci, None])*q[w.k2[ci]], w.cluster_mass @ q)
-            S += (exp_[:, None]*mix).astype(np.float32)
-            rw = recall_weights(w, d, buf_d); rw = rec[:, None]*rw/np.maximum(rw.sum(1, keepdims=True), 1e-300)
-            np.add.at(S, (np.repeat(np.arange(len(ci)), b.buffer), buf_a.ravel()), (1 - b.sibling_p)*rw.ravel())
-            n_var = w.prod_len[buf_a.ravel()]   # the sibling share spreads over all variants of the product
+            mix = np.where(
+                known[:, None], w.w1[ci, None] * q[w.k1[ci]] + (1 - w.w1[ci, None]) * q[w.k2[ci]], w.cluster_mass @ q
+            )
+            S += (exp_[:, None] * mix).astype(np.float32)
+            rw = recall_weights(w, d, buf_d)
+            rw = rec[:, None] * rw / np.maximum(rw.sum(1, keepdims=True), 1e-300)
+            np.add.at(S, (np.repeat(np.arange(len(ci)), b.buffer), buf_a.ravel()), (1 - b.sibling_p) * rw.ravel())
+            n_var = w.prod_len[buf_a.ravel()]  # the sibling share spreads over all variants of the product
             rows = np.repeat(np.repeat(np.arange(len(ci)), b.buffer), n_var)
-            cols = np.repeat(w.prod_start[buf_a.ravel()], n_var) + (np.arange(n_var.sum()) - np.repeat(np.cumsum(n_var) - n_var, n_var))
-            np.add.at(S, (rows, cols), np.repeat(b.sibling_p*rw.ravel()/n_var, n_var))
+            cols = np.repeat(w.prod_start[buf_a.ravel()], n_var) + (
+                np.arange(n_var.sum()) - np.repeat(np.cumsum(n_var) - n_var, n_var)
+            )
+            np.add.at(S, (rows, cols), np.repeat(b.sibling_p * rw.ravel() / n_var, n_var))
         return S
 
-    def recommend(self, customer_ids: list[str], cutoff: pd.Timestamp, days: int, history: pd.DataFrame,
-                  k: int = 12, sold_only: bool = False) -> list[list[str]]:
+    def recommend(
+        self,
+        customer_ids: list[str],
+        cutoff: pd.Timestamp,
+        days: int,
+        history: pd.DataFrame,
+        k: int = 12,
+        sold_only: bool = False,
+    ) -> list[list[str]]:
         """Per customer, the `k` articles she most likely buys in [cutoff, cutoff + days) given `history` (ties by
         article_id); with `sold_only`, among the articles sold in `history` (those a model of the past can know)."""
         out, ids, chunk = [], list(customer_ids), max(64, 2**24 // len(self.w.article_ids))
@@ -73,8 +94,9 @@ class Oracle:
         unsold = ~np.isin(self.w.article_ids, history.article_id.astype(str).unique()) if sold_only else None
         history = history[history.customer_id.astype(str).isin(set(map(str, ids)))]
         for i in range(0, len(ids), chunk):
-            S = self.scores(ids[i:i + chunk], cutoff, days, history)
-            if sold_only: S[:, unsold] = -1
+            S = self.scores(ids[i : i + chunk], cutoff, days, history)
+            if sold_only:
+                S[:, unsold] = -1
             top = np.argpartition(-S, k, axis=1)[:, :k]
             top = np.take_along_axis(top, np.lexsort((top, -np.take_along_axis(S, top, 1)), axis=1), 1)
             out += [list(r) for r in self.w.article_ids[top]]

@@ -10,14 +10,22 @@ import json, os, time
 from dataclasses import replace
 from pathlib import Path
 import lightgbm as lgb, numpy as np, pandas as pd
-from .candidates import CandidateContext, candidate_params, candidates, pair_keys, source_names, sources, truth_keys
+from hm_recsys.candidates import (
+    CandidateContext,
+    candidate_params,
+    candidates,
+    pair_keys,
+    source_names,
+    sources,
+    truth_keys,
+)
 from .config import Config, write_json, write_parquet
 from .evaluation import Popularity, Recommender, evaluate, leaderboard, merge_lists, window_truth
 from .etl import days_before, history
 from .features import article_features, customer_features, rank_in_group
 from .index import TwoTowerRecommender
 from .registry import RANKED_FILE, registry_dir
-from .model import fit_key, fits_dir, load_or_fit, model_params
+from .model import fit_key, fits_dir, cached_fit, model_params
 
 # %% auto #0
 __all__ = ['RANKER_DEFAULTS', 'SEARCHED', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', 'CUSTOMER_COLS', 'CHUNK', 'RANKED_K',
@@ -26,116 +34,209 @@ __all__ = ['RANKER_DEFAULTS', 'SEARCHED', 'WINDOWS', 'GROUPS', 'ARTICLE_COLS', '
            'chosen_settings', 'best_source', 'ranked_lists', 'save_ranked']
 
 # %% ../nbs/05c_ranker.ipynb #c008
-RANKER_DEFAULTS = dict(objective='binary', train_windows=None, neg_rate=0.3, num_boost_round=200, learning_rate=0.05,
-                       num_leaves=31, min_data_in_leaf=20, feature_fraction=0.5, num_threads=1, two_tower=False,
-                       cold='ranker')
+RANKER_DEFAULTS = dict(
+    objective="binary",
+    train_windows=None,
+    neg_rate=0.3,
+    num_boost_round=200,
+    learning_rate=0.05,
+    num_leaves=31,
+    min_data_in_leaf=20,
+    feature_fraction=0.5,
+    num_threads=1,
+    two_tower=False,
+    cold="ranker",
+)
+
 
 def ranker_params(cfg: Config) -> dict:
     "`RANKER_DEFAULTS` updated by the params file's optional `ranker:` block."
-    p = cfg.section('ranker'); bad = set(p) - set(RANKER_DEFAULTS)
-    if bad: raise ValueError(f"Unknown keys {sorted(bad)} in the `ranker:` block of the params file (run {cfg.dataset!r}); known: {sorted(RANKER_DEFAULTS)}.")
+    p = cfg.section("ranker")
+    bad = set(p) - set(RANKER_DEFAULTS)
+    if bad:
+        raise ValueError(
+            f"Unknown keys {sorted(bad)} in the `ranker:` block of the params file (run {cfg.dataset!r}); known: {sorted(RANKER_DEFAULTS)}."
+        )
     return {**RANKER_DEFAULTS, **p}
 
-SEARCHED = ('objective', 'two_tower', 'cold')  # the settings 05c chooses on the validation window
+
+SEARCHED = ("objective", "two_tower", "cold")  # the settings 05c chooses on the validation window
+
 
 def pinned(cfg: Config) -> dict:
     "The `SEARCHED` settings that the params file's `ranker:` block fixes: 05c keeps them instead of choosing them."
-    return {k: v for k, v in ranker_params(cfg).items() if k in SEARCHED and k in cfg.section('ranker')}
+    return {k: v for k, v in ranker_params(cfg).items() if k in SEARCHED and k in cfg.section("ranker")}
 
 # %% ../nbs/05c_ranker.ipynb #c011
 WINDOWS = (1, 7, 30, 90)
 
+
 def history_stats(group: np.ndarray, d: np.ndarray, q: np.ndarray, keys: np.ndarray, prefix: str) -> dict:
     "Units per `group` key in each of `WINDOWS` days, decayed (units / days) and days since the last, looked up for `keys`."
-    cols = {f'{prefix}_{w}d': q * (d <= w) for w in WINDOWS} | {f'{prefix}_decayed': q / d, f'{prefix}_days_since': d}
-    g = pd.DataFrame(cols).groupby(group).agg({c: 'min' if c.endswith('since') else 'sum' for c in cols})
+    cols = {f"{prefix}_{w}d": q * (d <= w) for w in WINDOWS} | {f"{prefix}_decayed": q / d, f"{prefix}_days_since": d}
+    g = pd.DataFrame(cols).groupby(group).agg({c: "min" if c.endswith("since") else "sum" for c in cols})
     pos = g.index.get_indexer(keys)
-    fill = lambda c: np.float32(np.nan if c.endswith('since') else 0)   # at position -1: keys never bought, or no rows at all
-    return {c: np.append(g[c].to_numpy('float32'), fill(c))[pos] for c in cols}
+    fill = lambda c: np.float32(
+        np.nan if c.endswith("since") else 0
+    )  # at position -1: keys never bought, or no rows at all
+    return {c: np.append(g[c].to_numpy("float32"), fill(c))[pos] for c in cols}
+
 
 def repeat_shares(h: pd.DataFrame, n_articles: int, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
     "Per article and per customer: the share of their (customer, article) pairs bought on more than one day."
-    days = h.groupby(['customer_idx', 'article_idx']).t_dat.nunique()
-    c, a, again = days.index.get_level_values(0), days.index.get_level_values(1), (days.to_numpy() > 1).astype('float64')
-    share = lambda k, n: (np.bincount(k, again, n) / np.maximum(np.bincount(k, minlength=n), 1)).astype('float32')
+    days = h.groupby(["customer_idx", "article_idx"]).t_dat.nunique()
+    c, a, again = (
+        days.index.get_level_values(0),
+        days.index.get_level_values(1),
+        (days.to_numpy() > 1).astype("float64"),
+    )
+    share = lambda k, n: (np.bincount(k, again, n) / np.maximum(np.bincount(k, minlength=n), 1)).astype("float32")
     return share(a.to_numpy(), n_articles), share(c.to_numpy(), n_customers)
 
 # %% ../nbs/05c_ranker.ipynb #c014
-GROUPS = dict(code='product_code', dept='department_no', type='product_type_no', section='section_no',
-              garment='garment_group_no', index='index_group_no', colour='colour_group_code')  # catalogue groups of the history features
+GROUPS = dict(
+    code="product_code",
+    dept="department_no",
+    type="product_type_no",
+    section="section_no",
+    garment="garment_group_no",
+    index="index_group_no",
+    colour="colour_group_code",
+)  # catalogue groups of the history features
+
 
 class FeatureContext:
     "Candidates and the article and customer tables of one cutoff, from the rows before it."
+
     def __init__(self, tables, cutoff, cp: dict, two_tower=None):
         self.cand = CandidateContext(tables, cutoff, cp, two_tower)
         self.articles = article_features(tables.articles, tables.customers, tables.transactions, cutoff)
-        self.customers = customer_features(tables.customers, tables.transactions, cutoff).drop(columns=['seq_articles', 'seq_days'])
-        a = tables.articles.sort_values('article_idx')
-        self.groups = {k: np.unique(a[col].to_numpy(), return_inverse=True)[1] for k, col in GROUPS.items()}  # dense: < len(articles)
-        self.articles['repeat_share'], self.customers['repeat_share'] = repeat_shares(self.cand.h, len(self.articles), len(self.customers))
+        self.customers = customer_features(tables.customers, tables.transactions, cutoff).drop(
+            columns=["seq_articles", "seq_days"]
+        )
+        a = tables.articles.sort_values("article_idx")
+        self.groups = {
+            k: np.unique(a[col].to_numpy(), return_inverse=True)[1] for k, col in GROUPS.items()
+        }  # dense: < len(articles)
+        self.articles["repeat_share"], self.customers["repeat_share"] = repeat_shares(
+            self.cand.h, len(self.articles), len(self.customers)
+        )
 
-ARTICLE_COLS = ('units', 'units_1d', 'units_7d', 'units_30d', 'units_decayed', 'buyers', 'days_since_first_sale',
-                'days_since_last_sale', 'price_mean', 'price_last', 'online_share', 'buyer_age_mean', 'product_type_no',
-                'product_group_name', 'graphical_appearance_no', 'colour_group_code', 'department_no', 'index_group_no',
-                'section_no', 'garment_group_no', 'repeat_share')
-CUSTOMER_COLS = ('age', 'has_profile', 'units', 'days', 'units_7d', 'units_30d', 'spend', 'mean_price', 'online_share',
-                 'days_since_last', 'days_since_first', 'repeat_share')
+
+ARTICLE_COLS = (
+    "units",
+    "units_1d",
+    "units_7d",
+    "units_30d",
+    "units_decayed",
+    "buyers",
+    "days_since_first_sale",
+    "days_since_last_sale",
+    "price_mean",
+    "price_last",
+    "online_share",
+    "buyer_age_mean",
+    "product_type_no",
+    "product_group_name",
+    "graphical_appearance_no",
+    "colour_group_code",
+    "department_no",
+    "index_group_no",
+    "section_no",
+    "garment_group_no",
+    "repeat_share",
+)
+CUSTOMER_COLS = (
+    "age",
+    "has_profile",
+    "units",
+    "days",
+    "units_7d",
+    "units_30d",
+    "spend",
+    "mean_price",
+    "online_share",
+    "days_since_last",
+    "days_since_first",
+    "repeat_share",
+)
+
 
 def ranker_features(fc: FeatureContext, customer_idx) -> pd.DataFrame:
     "The candidates of `customer_idx` (sorted by customer, then union rank) with every ranker feature."
     x = candidates(fc.cand, customer_idx)
-    c, a = x.customer_idx.to_numpy('int64'), x.article_idx.to_numpy()
+    c, a = x.customer_idx.to_numpy("int64"), x.article_idx.to_numpy()
     h = fc.cand.rows(c)
-    hc, ha = h.customer_idx.to_numpy('int64'), h.article_idx.to_numpy()
-    d, q = days_before(h.t_dat, fc.cand.cutoff), h.quantity.to_numpy('float32')
+    hc, ha = h.customer_idx.to_numpy("int64"), h.article_idx.to_numpy()
+    d, q = days_before(h.t_dat, fc.cand.cutoff), h.quantity.to_numpy("float32")
     n, cols = len(fc.articles), {}
-    for name, g in ({'item': np.arange(n)} | fc.groups).items():
-        cols |= history_stats(pair_keys(hc, g[ha], n), d, q, pair_keys(c, g[a], n), f'cust_{name}')
-    if fc.cand.tt is not None:   # the two-tower cosine of every candidate, not only of those it retrieved
+    for name, g in ({"item": np.arange(n)} | fc.groups).items():
+        cols |= history_stats(pair_keys(hc, g[ha], n), d, q, pair_keys(c, g[a], n), f"cust_{name}")
+    if fc.cand.tt is not None:  # the two-tower cosine of every candidate, not only of those it retrieved
         u, row = np.unique(c, return_inverse=True)
-        cols['two_tower_sim'] = np.einsum('nd,nd->n', fc.cand.tt.embed(u.astype('int32'))[row], fc.cand.tt.emb[a]).astype('float32')
+        cols["two_tower_sim"] = np.einsum(
+            "nd,nd->n", fc.cand.tt.embed(u.astype("int32"))[row], fc.cand.tt.emb[a]
+        ).astype("float32")
     art, cust = fc.articles.iloc[a], fc.customers.iloc[c]
-    cols |= {f'item_{k}': art[k].to_numpy() for k in ARTICLE_COLS} | {f'customer_{k}': cust[k].to_numpy() for k in CUSTOMER_COLS}
-    x = pd.concat([x, pd.DataFrame(cols, index=x.index)], axis=1)   # one block per dtype, not one per column
-    return x.assign(item_trend_1_7=x.item_units_1d * 7 / (x.item_units_7d + 1), item_trend_7_30=x.item_units_7d * 30 / 7 / (x.item_units_30d + 1),
-                    age_gap=x.customer_age - x.item_buyer_age_mean, price_ratio=x.item_price_last / x.customer_mean_price,
-                    online_gap=x.customer_online_share - x.item_online_share,
-                    item_in_last_basket=(x.cust_item_days_since == x.customer_days_since_last).astype('int8'),
-                    code_in_last_basket=(x.cust_code_days_since == x.customer_days_since_last).astype('int8'))
+    cols |= {f"item_{k}": art[k].to_numpy() for k in ARTICLE_COLS} | {
+        f"customer_{k}": cust[k].to_numpy() for k in CUSTOMER_COLS
+    }
+    x = pd.concat([x, pd.DataFrame(cols, index=x.index)], axis=1)  # one block per dtype, not one per column
+    return x.assign(
+        item_trend_1_7=x.item_units_1d * 7 / (x.item_units_7d + 1),
+        item_trend_7_30=x.item_units_7d * 30 / 7 / (x.item_units_30d + 1),
+        age_gap=x.customer_age - x.item_buyer_age_mean,
+        price_ratio=x.item_price_last / x.customer_mean_price,
+        online_gap=x.customer_online_share - x.item_online_share,
+        item_in_last_basket=(x.cust_item_days_since == x.customer_days_since_last).astype("int8"),
+        code_in_last_basket=(x.cust_code_days_since == x.customer_days_since_last).astype("int8"),
+    )
+
 
 def feature_columns(x: pd.DataFrame) -> list[str]:
     "The model's inputs in a `ranker_features` table: everything but the ids and the label."
-    return [c for c in x.columns if c not in ('customer_idx', 'article_idx', 'label')]
+    return [c for c in x.columns if c not in ("customer_idx", "article_idx", "label")]
 
 # %% ../nbs/05c_ranker.ipynb #c018
 CHUNK = 5_000  # customers whose candidates and features are built at once: bounds the memory at Kaggle size
 
+
 def chunks(customer_idx, n: int = CHUNK) -> list[np.ndarray]:
     "The distinct `customer_idx`, sorted, in slices of `n` (one empty slice when there are none)."
     c = np.unique(np.asarray(customer_idx))
-    return [c[i:i + n] for i in range(0, max(len(c), 1), n)]
+    return [c[i : i + n] for i in range(0, max(len(c), 1), n)]
 
-def training_rows(x: pd.DataFrame, bought: np.ndarray, n: int, neg_rate: float, rng: np.random.Generator) -> pd.DataFrame:
+
+def training_rows(
+    x: pd.DataFrame, bought: np.ndarray, n: int, neg_rate: float, rng: np.random.Generator
+) -> pd.DataFrame:
     "Candidates `x` labelled by the `bought` keys (`pair_keys` over `n` articles), of the customers with a true one; negatives kept at `neg_rate`."
-    x = x.assign(label=np.isin(pair_keys(x.customer_idx, x.article_idx, n), bought).astype('int8'))
-    x = x[x.groupby('customer_idx').label.transform('max').to_numpy() > 0]
+    x = x.assign(label=np.isin(pair_keys(x.customer_idx, x.article_idx, n), bought).astype("int8"))
+    x = x[x.groupby("customer_idx").label.transform("max").to_numpy() > 0]
     return x[(x.label.to_numpy() == 1) | (rng.random(len(x)) < neg_rate)]
+
 
 class Ranker(Recommender):
     "LightGBM over the candidate union; `fit(tables, cutoff)` learns on the `train_windows` windows just before `cutoff`."
-    name = 'ranker'
+
+    name = "ranker"
+
     def __init__(self, cfg: Config, **overrides):
         self.cfg, self.cp, self.p = cfg, candidate_params(cfg), ranker_params(cfg) | overrides
-        if self.p['cold'] not in ('ranker', 'popularity'):
+        if self.p["cold"] not in ("ranker", "popularity"):
             raise ValueError(f"ranker setting cold={self.p['cold']!r}: use 'ranker' or 'popularity'.")
         self.tt_epochs = 0
 
     def two_tower(self, tables, cutoff) -> TwoTowerRecommender | None:
         "The two-tower source of `cutoff`, fit on the rows of `tables` before it, or loaded (None when `two_tower` is off). The first fit tunes the epochs; later ones reuse them."
-        if not self.p['two_tower']: return None
-        rec = TwoTowerRecommender(model_params(self.cfg) | {'epochs': self.tt_epochs, 'progress': False}, self.cfg.seed,
-                                  cache=fits_dir(self.cfg)).fit(tables, cutoff)
-        self.tt_epochs, self.reused_seconds = rec.info['epochs'], self.reused_seconds + rec.reused_seconds
+        if not self.p["two_tower"]:
+            return None
+        rec = TwoTowerRecommender(
+            model_params(self.cfg) | {"epochs": self.tt_epochs, "progress": False},
+            self.cfg.seed,
+            cache=fits_dir(self.cfg),
+        ).fit(tables, cutoff)
+        self.tt_epochs, self.reused_seconds = rec.info["epochs"], self.reused_seconds + rec.reused_seconds
         return rec
 
     def context(self, tables, cutoff) -> FeatureContext:
@@ -144,7 +245,7 @@ class Ranker(Recommender):
 
     def windows(self, cutoff) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
         "The training windows [start, end) before `cutoff`, latest first: `train_windows`, by default 5 days of labels and at least 2 windows."
-        n, days = self.p['train_windows'] or max(2, -(-5 // self.cfg.test_days)), pd.Timedelta(days=self.cfg.test_days)
+        n, days = self.p["train_windows"] or max(2, -(-5 // self.cfg.test_days)), pd.Timedelta(days=self.cfg.test_days)
         return [(cutoff - w * days, cutoff - (w - 1) * days) for w in range(1, n + 1)]
 
     def training_table(self, tables, cutoff) -> pd.DataFrame:
@@ -156,56 +257,89 @@ class Ranker(Recommender):
             fc = self.context(replace(tables, transactions=history(tables.transactions, start)), start)
             bought = truth_keys(truth, n)
             for c in chunks(truth.customers):
-                x = training_rows(ranker_features(fc, c), bought, n, self.p['neg_rate'], rng)
+                x = training_rows(ranker_features(fc, c), bought, n, self.p["neg_rate"], rng)
                 parts.append(x.assign(query=w * len(tables.customers) + x.customer_idx))
         x = pd.concat(parts, ignore_index=True)
         if x.empty:
-            spans = ', '.join(f'{s.date()} to {(e - pd.Timedelta(days=1)).date()}' for s, e in self.windows(cutoff))
-            raise ValueError(f"The ranker has nothing to learn from before {cutoff.date()}: {buyers:,} customers bought in its "
-                             f"training windows ({spans}), and none bought an article among their candidates. The data "
-                             "is too sparse there: use more rows, or more windows (train_windows in the params' ranker block).")
+            spans = ", ".join(f"{s.date()} to {(e - pd.Timedelta(days=1)).date()}" for s, e in self.windows(cutoff))
+            raise ValueError(
+                f"The ranker has nothing to learn from before {cutoff.date()}: {buyers:,} customers bought in its "
+                f"training windows ({spans}), and none bought an article among their candidates. The data "
+                "is too sparse there: use more rows, or more windows (train_windows in the params' ranker block)."
+            )
         return x
 
     def train(self, tables, cutoff) -> dict:
         "Fit LightGBM on the training table of `cutoff`: the booster as text, its features, rows, two-tower epochs and time."
         t0, p, x = time.perf_counter(), self.p, self.training_table(tables, cutoff)
-        features = [c for c in feature_columns(x) if c != 'query']
-        params = dict(objective=p['objective'], learning_rate=p['learning_rate'], num_leaves=p['num_leaves'],
-                      min_data_in_leaf=p['min_data_in_leaf'], feature_fraction=p['feature_fraction'], num_threads=p['num_threads'],
-                      seed=self.cfg.seed, deterministic=True, force_col_wise=True, verbose=-1)
-        group = x.groupby('query', sort=False).size().to_numpy() if p['objective'] == 'lambdarank' else None
-        model = lgb.train(params, lgb.Dataset(x[features], x.label, group=group), num_boost_round=p['num_boost_round'])
-        return dict(model=model.model_to_string(), features=features, train_rows=len(x), tt_epochs=self.tt_epochs,
-                    fit_seconds=time.perf_counter() - t0)
+        features = [c for c in feature_columns(x) if c != "query"]
+        params = dict(
+            objective=p["objective"],
+            learning_rate=p["learning_rate"],
+            num_leaves=p["num_leaves"],
+            min_data_in_leaf=p["min_data_in_leaf"],
+            feature_fraction=p["feature_fraction"],
+            num_threads=p["num_threads"],
+            seed=self.cfg.seed,
+            deterministic=True,
+            force_col_wise=True,
+            verbose=-1,
+        )
+        group = x.groupby("query", sort=False).size().to_numpy() if p["objective"] == "lambdarank" else None
+        model = lgb.train(params, lgb.Dataset(x[features], x.label, group=group), num_boost_round=p["num_boost_round"])
+        return dict(
+            model=model.model_to_string(),
+            features=features,
+            train_rows=len(x),
+            tt_epochs=self.tt_epochs,
+            fit_seconds=time.perf_counter() - t0,
+        )
 
     def fit(self, tables, cutoff) -> Ranker:
-        cutoff, self.tt_epochs, self.reused_seconds = pd.Timestamp(cutoff), 0, 0.
+        cutoff, self.tt_epochs, self.reused_seconds = pd.Timestamp(cutoff), 0, 0.0
         tables = replace(tables, transactions=history(tables.transactions, cutoff))
-        settings = dict(ranker=self.p, candidates=self.cp, days=[self.cfg.test_days, self.cfg.pop_days], lightgbm=lgb.__version__,
-                        model=model_params(self.cfg) if self.p['two_tower'] else None)
-        s, loaded = load_or_fit(fits_dir(self.cfg)/f'ranker-{fit_key(tables, cutoff, settings, self.cfg.seed, code="ranker")}.json',
-                                lambda f: json.loads(f.read_text()), lambda: self.train(tables, cutoff), write_json)
-        if loaded: self.reused_seconds = s['fit_seconds']
-        self.model, self.features, self.train_rows, self.tt_epochs = lgb.Booster(model_str=s['model']), s['features'], s['train_rows'], s['tt_epochs']
-        self.fc = self.context(tables, cutoff)   # with the two-tower epochs of the fit
+        settings = dict(
+            ranker=self.p,
+            candidates=self.cp,
+            days=[self.cfg.test_days, self.cfg.pop_days],
+            lightgbm=lgb.__version__,
+            model=model_params(self.cfg) if self.p["two_tower"] else None,
+        )
+        s, loaded = cached_fit(
+            fits_dir(self.cfg) / f"ranker-{fit_key(tables, cutoff, settings, self.cfg.seed, code='ranker')}.json",
+            lambda f: json.loads(f.read_text()),
+            lambda: self.train(tables, cutoff),
+            write_json,
+        )
+        if loaded:
+            self.reused_seconds = s["fit_seconds"]
+        self.model, self.features, self.train_rows, self.tt_epochs = (
+            lgb.Booster(model_str=s["model"]),
+            s["features"],
+            s["train_rows"],
+            s["tt_epochs"],
+        )
+        self.fc = self.context(tables, cutoff)  # with the two-tower epochs of the fit
         self.fill = Popularity(self.cfg.pop_days, decay=True).fit(tables, cutoff)
         self._cache = (None, None)
         return self
 
     def importance(self) -> pd.Series:
         "Total gain of each feature, largest first."
-        return pd.Series(self.model.feature_importance('gain'), index=self.features).sort_values(ascending=False)
+        return pd.Series(self.model.feature_importance("gain"), index=self.features).sort_values(ascending=False)
 
     def scored(self, customer_idx) -> pd.DataFrame:
         "The candidates of `customer_idx`: ids, source ranks and `score`, best first within each customer (ties by article_idx)."
         key = np.asarray(customer_idx).tobytes()
         if self._cache[0] != key:
             parts = []
-            for c in chunks(customer_idx):   # the features of one chunk at a time; only ids, source ranks and scores are kept
+            for c in chunks(
+                customer_idx
+            ):  # the features of one chunk at a time; only ids, source ranks and scores are kept
                 x = ranker_features(self.fc, c)
                 # LightGBM predicts row by row: the same scores on any thread count
                 score = self.model.predict(x[self.features], num_threads=os.cpu_count()) if len(x) else np.zeros(0)
-                parts.append(x.filter(regex='^(customer|article)_idx$|_rank$').assign(score=score))
+                parts.append(x.filter(regex="^(customer|article)_idx$|_rank$").assign(score=score))
             x = pd.concat(parts, ignore_index=True)
             o = np.lexsort((x.article_idx.to_numpy(), -x.score.to_numpy(), x.customer_idx.to_numpy()))
             self._cache = (key, x.iloc[o].reset_index(drop=True))
@@ -214,14 +348,17 @@ class Ranker(Recommender):
     def cold(self, customer_idx) -> np.ndarray:
         "Which of `customer_idx` the popularity fill serves: those without a purchase before the cutoff when `cold` is 'popularity'."
         c = np.asarray(customer_idx)
-        return (self.fc.customers.days.to_numpy()[c] == 0) if self.p['cold'] == 'popularity' else np.zeros(len(c), bool)
+        return (self.fc.customers.days.to_numpy()[c] == 0) if self.p["cold"] == "popularity" else np.zeros(len(c), bool)
 
     def recommend(self, customer_idx, k=12) -> np.ndarray:
-        c = np.asarray(customer_idx); cold = self.cold(c)
-        s = self.scored(c[~cold]); sc = s.customer_idx.to_numpy()
-        rank = rank_in_group(sc); top = rank < k
+        c = np.asarray(customer_idx)
+        cold = self.cold(c)
+        s = self.scored(c[~cold])
+        sc = s.customer_idx.to_numpy()
+        rank = rank_in_group(sc)
+        top = rank < k
         u, row = np.unique(c, return_inverse=True)
-        grid = np.full((len(u), k), -1, 'int32')
+        grid = np.full((len(u), k), -1, "int32")
         grid[np.searchsorted(u, sc[top]), rank[top]] = s.article_idx.to_numpy()[top]
         return merge_lists(grid[row], self.fill.recommend(c, 2 * k), k=k)
 
@@ -229,65 +366,98 @@ class Ranker(Recommender):
 def served(r: dict, fill: dict, cold: str | None = None) -> tuple[float, str]:
     """MAP@12 of the ranker result `r` (from `evaluate`) as served, and its cold policy: `cold`, or else the better of `r` and
     the popularity `fill` on the cold segment; popularity on a tie, and so when the segment is empty (no evidence)."""
-    seg = lambda x, s: x['segments'][s]['map@12'] or 0.   # None on an empty segment
-    cold = cold or ('popularity' if seg(fill, 'cold') >= seg(r, 'cold') else 'ranker')
-    n = {s: r['segments'][s]['customers'] for s in ('warm', 'cold')}
-    return (n['warm'] * seg(r, 'warm') + n['cold'] * seg(fill if cold == 'popularity' else r, 'cold')) / max(n['warm'] + n['cold'], 1), cold
+    seg = lambda x, s: x["segments"][s]["map@12"] or 0.0  # None on an empty segment
+    cold = cold or ("popularity" if seg(fill, "cold") >= seg(r, "cold") else "ranker")
+    n = {s: r["segments"][s]["customers"] for s in ("warm", "cold")}
+    return (n["warm"] * seg(r, "warm") + n["cold"] * seg(fill if cold == "popularity" else r, "cold")) / max(
+        n["warm"] + n["cold"], 1
+    ), cold
+
 
 def choose_settings(cfg: Config, tables, split) -> tuple[dict, pd.DataFrame]:
     """Fit on the validation start, and score on its window, each setting that `pinned` leaves open: both objectives, then the
     better one with the two-tower source. The best as served (`served`), and the leaderboard of all, with `served map@12`."""
-    fix, fill = pinned(cfg), Popularity(cfg.pop_days, decay=True, name='decayed_popularity')
-    run = lambda recs: evaluate(recs, tables, split.val_start, split.test_start, k_candidates=None, n_boot=100, seed=cfg.seed)
-    objectives = [fix['objective']] if 'objective' in fix else ['lambdarank', 'binary']
-    val = run({o: Ranker(cfg, objective=o) for o in objectives} | {'decayed_popularity': fill})
-    as_served = lambda n: served(val[n], val['decayed_popularity'], fix.get('cold'))
+    fix, fill = pinned(cfg), Popularity(cfg.pop_days, decay=True, name="decayed_popularity")
+    run = lambda recs: evaluate(
+        recs, tables, split.val_start, split.test_start, k_candidates=None, n_boot=100, seed=cfg.seed
+    )
+    objectives = [fix["objective"]] if "objective" in fix else ["lambdarank", "binary"]
+    val = run({o: Ranker(cfg, objective=o) for o in objectives} | {"decayed_popularity": fill})
+    as_served = lambda n: served(val[n], val["decayed_popularity"], fix.get("cold"))
     objective = max(objectives, key=lambda o: as_served(o)[0])
-    if 'two_tower' not in fix: val |= run({'two_tower': Ranker(cfg, objective=objective, two_tower=True)})
-    best = max([n for n in (objective, 'two_tower') if n in val], key=lambda n: as_served(n)[0])
-    settings = dict(objective=objective, two_tower=fix.get('two_tower', best == 'two_tower'), cold=as_served(best)[1])
-    tried = [n for n in val if n != 'decayed_popularity']
-    return settings, leaderboard(val).assign(**{'served map@12': pd.Series({n: as_served(n)[0] for n in tried})})
+    if "two_tower" not in fix:
+        val |= run({"two_tower": Ranker(cfg, objective=objective, two_tower=True)})
+    best = max([n for n in (objective, "two_tower") if n in val], key=lambda n: as_served(n)[0])
+    settings = dict(objective=objective, two_tower=fix.get("two_tower", best == "two_tower"), cold=as_served(best)[1])
+    tried = [n for n in val if n != "decayed_popularity"]
+    return settings, leaderboard(val).assign(**{"served map@12": pd.Series({n: as_served(n)[0] for n in tried})})
+
 
 def save_choice(cfg: Config, settings: dict, validation: dict, as_served: dict):
     "Store the ranker settings chosen on the validation window, with each candidate's validation MAP@12 as scored and as served."
-    return write_json({'settings': settings, 'validation_map@12': validation, 'served_map@12': as_served}, cfg.artifacts_dir/'ranker.json')
+    return write_json(
+        {"settings": settings, "validation_map@12": validation, "served_map@12": as_served},
+        cfg.artifacts_dir / "ranker.json",
+    )
+
 
 def chosen_settings(cfg: Config) -> dict:
     "The settings `save_choice` stored for `cfg` ({} before 05c_ranker has run)."
-    path = cfg.artifacts_dir/'ranker.json'
-    return json.loads(path.read_text())['settings'] if path.exists() else {}
+    path = cfg.artifacts_dir / "ranker.json"
+    return json.loads(path.read_text())["settings"] if path.exists() else {}
 
 # %% ../nbs/05c_ranker.ipynb #1dd89f3c
 RANKED_K = 24  # articles stored per customer; a request for more is topped up by the two-tower model
 
+
 def best_source(x: pd.DataFrame) -> np.ndarray:
     "For each candidate row of `x`, the source that ranked it best (ties: the first source in `sources` order)."
     names = source_names(x)
-    ranks = np.nan_to_num(x[[f'{n}_rank' for n in names]].to_numpy('float32'), nan=np.inf)
+    ranks = np.nan_to_num(x[[f"{n}_rank" for n in names]].to_numpy("float32"), nan=np.inf)
     return np.asarray(names)[ranks.argmin(1)] if len(x) else np.zeros(0, str)
+
 
 def ranked_lists(r: Ranker, customer_idx, k: int = RANKED_K) -> pd.DataFrame:
     "The ranker's first `k` candidates of each customer it serves, best first: customer_idx, article_idx, score, source."
     c, parts = np.asarray(customer_idx), []
     for part in chunks(c[~r.cold(c)]):
-        s = r.scored(part); sc = s.customer_idx.to_numpy()
+        s = r.scored(part)
+        sc = s.customer_idx.to_numpy()
         s = s[rank_in_group(sc) < k]
-        parts.append(pd.DataFrame({'customer_idx': s.customer_idx.to_numpy('int32'), 'article_idx': s.article_idx.to_numpy('int32'),
-                                   'score': s.score.to_numpy('float32'), 'source': best_source(s)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "customer_idx": s.customer_idx.to_numpy("int32"),
+                    "article_idx": s.article_idx.to_numpy("int32"),
+                    "score": s.score.to_numpy("float32"),
+                    "source": best_source(s),
+                }
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     return out.assign(source=pd.Categorical(out.source, categories=list(sources(r.fc.cand))))
 
+
 def save_ranked(cfg: Config, r: Ranker, lists: pd.DataFrame, path=None) -> Path:
     "Store `lists` and the ranker's settings in the registry at `path` (default `registry_dir(cfg)`), which must stand on the ranker's cutoff."
-    path = Path(path or registry_dir(cfg)); meta_path = path/'metadata.json'
+    path = Path(path or registry_dir(cfg))
+    meta_path = path / "metadata.json"
     if not meta_path.exists():
-        raise FileNotFoundError(f"No registry in {path}: run 05_index (save_registry) before storing the ranker's lists.")
+        raise FileNotFoundError(
+            f"No registry in {path}: run 05_index (save_registry) before storing the ranker's lists."
+        )
     meta, cutoff = json.loads(meta_path.read_text()), str(r.fc.cand.cutoff.date())
-    if meta['cutoff'] != cutoff:
-        raise ValueError(f"The registry in {path} stands on {meta['cutoff']} and the ranker on {cutoff}: fit both on one cutoff.")
-    write_parquet(lists, path/RANKED_FILE)
-    meta['ranker'] = dict(settings={k: r.p[k] for k in ('objective', 'two_tower', 'cold')}, k=int(lists.groupby('customer_idx').size().max()),
-                          customers=int(lists.customer_idx.nunique()), features=len(r.features), train_rows=int(r.train_rows))
+    if meta["cutoff"] != cutoff:
+        raise ValueError(
+            f"The registry in {path} stands on {meta['cutoff']} and the ranker on {cutoff}: fit both on one cutoff."
+        )
+    write_parquet(lists, path / RANKED_FILE)
+    meta["ranker"] = dict(
+        settings={k: r.p[k] for k in ("objective", "two_tower", "cold")},
+        k=int(lists.groupby("customer_idx").size().max()),
+        customers=int(lists.customer_idx.nunique()),
+        features=len(r.features),
+        train_rows=int(r.train_rows),
+    )
     write_json(meta, meta_path)
     return path

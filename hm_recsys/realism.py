@@ -20,147 +20,215 @@ __all__ = ['REAL_CATALOGUE', 'REAL_STATS', 'read_raw', 'eval_tables', 'protocol_
 def read_raw(raw_dir: Path | str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     "The three Kaggle files with ids as strings and `t_dat` as dates (a light reader for the statistics below)."
     raw = Path(raw_dir)
-    tx = pd.read_csv(raw/'transactions_train.csv', dtype={'customer_id': str, 'article_id': str}, engine='pyarrow')
-    tx['t_dat'] = pd.to_datetime(tx.t_dat)
-    cu = pd.read_csv(raw/'customers.csv', dtype={'customer_id': str}, engine='pyarrow')
-    return read_articles(raw/'articles.csv'), cu, tx
+    tx = pd.read_csv(raw / "transactions_train.csv", dtype={"customer_id": str, "article_id": str}, engine="pyarrow")
+    tx["t_dat"] = pd.to_datetime(tx.t_dat)
+    cu = pd.read_csv(raw / "customers.csv", dtype={"customer_id": str}, engine="pyarrow")
+    return read_articles(raw / "articles.csv"), cu, tx
+
 
 def eval_tables(tx: pd.DataFrame) -> tuple[SimpleNamespace, pd.Index, pd.Index]:
     "The minimal `tables` of hm_recsys.evaluation (integer ids, identical rows collapsed), and the id of each index."
     c, a = pd.Categorical(tx.customer_id), pd.Categorical(tx.article_id)
-    t = (pd.DataFrame({'t_dat': tx.t_dat.values, 'customer_idx': c.codes.astype('int32'), 'article_idx': a.codes.astype('int32')})
-         .groupby(['t_dat', 'customer_idx', 'article_idx']).size().rename('quantity').reset_index())
-    return SimpleNamespace(transactions=t, customers=pd.DataFrame({'customer_idx': np.arange(len(c.categories))})), c.categories, a.categories
+    t = (
+        pd.DataFrame(
+            {"t_dat": tx.t_dat.values, "customer_idx": c.codes.astype("int32"), "article_idx": a.codes.astype("int32")}
+        )
+        .groupby(["t_dat", "customer_idx", "article_idx"])
+        .size()
+        .rename("quantity")
+        .reset_index()
+    )
+    return (
+        SimpleNamespace(transactions=t, customers=pd.DataFrame({"customer_idx": np.arange(len(c.categories))})),
+        c.categories,
+        a.categories,
+    )
+
 
 def protocol_maps(raw_dir: Path | str, test_days: int = 1, pop_days: int = 6, oracle: bool = False, tx=None) -> dict:
     "MAP@12 of decayed_popularity, repurchase_decayed (hm_recsys.evaluation) and optionally the oracle on the last `test_days`."
-    if tx is None: tx = read_raw(raw_dir)[2]
+    if tx is None:
+        tx = read_raw(raw_dir)[2]
     tables, cids, aids = eval_tables(tx)
     cutoff = tx.t_dat.max() - pd.Timedelta(days=test_days - 1)
     truth = window_truth(tables.transactions, cutoff, cutoff + pd.Timedelta(days=test_days))
-    recs = {'decayed_popularity': Popularity(pop_days, decay=True), 'repurchase_decayed': RepurchaseDecayed(pop_days)}
-    out = {n: float(customer_metrics(r.fit(tables, cutoff).recommend(truth.customers), truth)['ap'].mean()) for n, r in recs.items()}
+    recs = {"decayed_popularity": Popularity(pop_days, decay=True), "repurchase_decayed": RepurchaseDecayed(pop_days)}
+    out = {
+        n: float(customer_metrics(r.fit(tables, cutoff).recommend(truth.customers), truth)["ap"].mean())
+        for n, r in recs.items()
+    }
     if oracle:
         lists = Oracle.load(raw_dir).recommend(list(cids[truth.customers]), cutoff, test_days, tx[tx.t_dat < cutoff])
         preds = pd.Series(np.arange(len(aids)), aids).reindex(np.concatenate(lists)).to_numpy().reshape(len(lists), -1)
-        out['oracle'] = float(customer_metrics(np.nan_to_num(preds, nan=-1).astype(int), truth)['ap'].mean())
+        out["oracle"] = float(customer_metrics(np.nan_to_num(preds, nan=-1).astype(int), truth)["ap"].mean())
     return out
+
 
 def repurchase_ratio(tx: pd.DataFrame, test_days: int = 1, pop_days: int = 6) -> float:
     "MAP@12 of repurchase_decayed over decayed_popularity on the last `test_days` (the README's protocol for 1 and 6)."
     m = protocol_maps(None, test_days, pop_days, tx=tx)
-    return m['repurchase_decayed']/max(m['decayed_popularity'], 1e-12)
+    return m["repurchase_decayed"] / max(m["decayed_popularity"], 1e-12)
 
 # %% ../nbs/03b_realism.ipynb #c052
 REAL_CATALOGUE = 105_542
+
+
 # statistic -> (real value, low, high): the README's tolerance where it gives one; for the rest (median and p90 of
 # basket sizes, two-year, customer and catalogue statistics) ours: ×/÷1.6 as the README's top-k shares for the
 # two-year repeat shares (a 15k-article catalogue makes every article 7 times more likely than in 105k), ×/÷1.5
 # for the heavy-tailed rows per customer, ±30% for day counts, ±15% for ages and category counts, ±5 points for shares.
 # The real shares by index group and product group are the generator's tables: IG_ROWS, PG_ROWS, IG_CATALOGUE.
-def _rel(v, r): return (v, v*(1 - r), v*(1 + r))
-def _fac(v, f): return (v, v/f, v*f)
+def _rel(v, r):
+    return (v, v * (1 - r), v * (1 + r))
+
+
+def _fac(v, f):
+    return (v, v / f, v * f)
+
+
 REAL_STATS = {
-    'final week: articles per customer-day, mean': (3.12, 2.5, 3.8),
-    'final week: articles per customer-day, median': (2, 1, 3),
-    'final week: articles per customer-day, p90': (6, 4, 8),
-    'final week: distinct purchase days per customer': (1.12, 1.05, 1.25),
-    'final week: rows repeating (customer, day, article)': (.098, .06, .14),
-    'final week: share of catalogue sold': (.17, .10, .25),
-    'final week: row share of top 0.011% of catalogue': _fac(.028, 1.6),
-    'final week: row share of top 0.095% of catalogue': _fac(.134, 1.6),
-    'final week: row share of top 0.95% of catalogue': _fac(.50, 1.6),
-    'final week: online rows': (.69, .60, .78),
-    **{f'final week: row share {g}': _rel(v, .3) for g, v in PG_ROWS.items()},
-    **{f'final week: row share {g}': _rel(v, .3) for g, v in IG_ROWS.items()},
-    **{f'catalogue share {g}': _rel(v, .3) for g, v in IG_CATALOGUE.items()},
-    **{f'final week: price p{q}': _rel(v, .2) for q, v in zip((10, 50, 90), (.0135, .0339, .0593))},
-    'last day: buyers who also bought in the 6 days before': (.19, .12, .30),
-    'last day: their articles bought by them in those 6 days': _rel(.19, .4),
-    'last day: their articles with a product_code bought then': _rel(.25, .4),
+    "final week: articles per customer-day, mean": (3.12, 2.5, 3.8),
+    "final week: articles per customer-day, median": (2, 1, 3),
+    "final week: articles per customer-day, p90": (6, 4, 8),
+    "final week: distinct purchase days per customer": (1.12, 1.05, 1.25),
+    "final week: rows repeating (customer, day, article)": (0.098, 0.06, 0.14),
+    "final week: share of catalogue sold": (0.17, 0.10, 0.25),
+    "final week: row share of top 0.011% of catalogue": _fac(0.028, 1.6),
+    "final week: row share of top 0.095% of catalogue": _fac(0.134, 1.6),
+    "final week: row share of top 0.95% of catalogue": _fac(0.50, 1.6),
+    "final week: online rows": (0.69, 0.60, 0.78),
+    **{f"final week: row share {g}": _rel(v, 0.3) for g, v in PG_ROWS.items()},
+    **{f"final week: row share {g}": _rel(v, 0.3) for g, v in IG_ROWS.items()},
+    **{f"catalogue share {g}": _rel(v, 0.3) for g, v in IG_CATALOGUE.items()},
+    **{f"final week: price p{q}": _rel(v, 0.2) for q, v in zip((10, 50, 90), (0.0135, 0.0339, 0.0593))},
+    "last day: buyers who also bought in the 6 days before": (0.19, 0.12, 0.30),
+    "last day: their articles bought by them in those 6 days": _rel(0.19, 0.4),
+    "last day: their articles with a product_code bought then": _rel(0.25, 0.4),
     # ours, measured on the real sample: it holds half of the final week's buyers, so its 6 days show fewer of the
     # articles on sale than the full data would, and the full data's share is at most this
-    'last day: pairs on articles unsold in the 6 days before': (.057, 0, .057),
-    'MAP@12 ratio repurchase_decayed / decayed_popularity (test 1 day)': (4.3, 3, 6),
-    'MAP@12 ratio, week-ahead (test 7 days, popularity 7 days)': (4.3, 2.5, 6),
-    **{f'two years: rows per customer p{q}': _fac(v, 1.5) for q, v in zip((25, 50, 75, 90), (3, 9, 26, 61))},
-    'two years: rows per customer max': _fac(368, 3),
-    'two years: distinct purchase days, median': _rel(3, .34),
-    'two years: distinct purchase days, mean': _rel(6.5, .3),
-    'two years: rows repeating an article bought on an earlier day': _fac(.04, 1.6),
-    'two years: rows repeating a product_code bought on an earlier day': _fac(.075, 1.6),
-    'two years: weekly volume, highest / lowest week': _fac(8.6, 1.5),
-    **{f'customers: age p{q}': _rel(v, .15) for q, v in zip((5, 25, 50, 75, 95), (20, 24, 31, 48, 60))},
-    'customers: FN = 1': (.40, .35, .45), 'customers: Active = 1': (.39, .34, .44),
-    'customers: club_member_status ACTIVE': (.96, .93, .99), 'customers: club_member_status PRE-CREATE': (.04, .01, .07),
-    'customers: fashion_news_frequency NONE': (.59, .54, .64), 'customers: fashion_news_frequency Regularly': (.40, .35, .45),
-    'catalogue: colour variants per product': _rel(2.23, .15),
-    **{f'catalogue: distinct {c}': _rel(v, .15) for c, v in [('product types', 131), ('departments', 299), ('sections', 57),
-        ('garment groups', 21), ('colour groups', 50), ('graphical appearances', 30), ('indexes', 10), ('index groups', 5)]}}
+    "last day: pairs on articles unsold in the 6 days before": (0.057, 0, 0.057),
+    "MAP@12 ratio repurchase_decayed / decayed_popularity (test 1 day)": (4.3, 3, 6),
+    "MAP@12 ratio, week-ahead (test 7 days, popularity 7 days)": (4.3, 2.5, 6),
+    **{f"two years: rows per customer p{q}": _fac(v, 1.5) for q, v in zip((25, 50, 75, 90), (3, 9, 26, 61))},
+    "two years: rows per customer max": _fac(368, 3),
+    "two years: distinct purchase days, median": _rel(3, 0.34),
+    "two years: distinct purchase days, mean": _rel(6.5, 0.3),
+    "two years: rows repeating an article bought on an earlier day": _fac(0.04, 1.6),
+    "two years: rows repeating a product_code bought on an earlier day": _fac(0.075, 1.6),
+    "two years: weekly volume, highest / lowest week": _fac(8.6, 1.5),
+    **{f"customers: age p{q}": _rel(v, 0.15) for q, v in zip((5, 25, 50, 75, 95), (20, 24, 31, 48, 60))},
+    "customers: FN = 1": (0.40, 0.35, 0.45),
+    "customers: Active = 1": (0.39, 0.34, 0.44),
+    "customers: club_member_status ACTIVE": (0.96, 0.93, 0.99),
+    "customers: club_member_status PRE-CREATE": (0.04, 0.01, 0.07),
+    "customers: fashion_news_frequency NONE": (0.59, 0.54, 0.64),
+    "customers: fashion_news_frequency Regularly": (0.40, 0.35, 0.45),
+    "catalogue: colour variants per product": _rel(2.23, 0.15),
+    **{
+        f"catalogue: distinct {c}": _rel(v, 0.15)
+        for c, v in [
+            ("product types", 131),
+            ("departments", 299),
+            ("sections", 57),
+            ("garment groups", 21),
+            ("colour groups", 50),
+            ("graphical appearances", 30),
+            ("indexes", 10),
+            ("index groups", 5),
+        ]
+    },
+}
 
 # %% ../nbs/03b_realism.ipynb #c053
 def _stats(a: pd.DataFrame, cu: pd.DataFrame, tx: pd.DataFrame) -> dict:
     end, day = tx.t_dat.max(), pd.Timedelta(days=1)
-    s, wk = {}, tx[tx.t_dat > end - 7*day]
-    cd = wk.groupby(['customer_id', 't_dat']).size()
-    s['final week: articles per customer-day, mean'] = cd.mean()
-    s['final week: articles per customer-day, median'] = cd.median()
-    s['final week: articles per customer-day, p90'] = cd.quantile(.9)
-    s['final week: distinct purchase days per customer'] = wk.groupby('customer_id').t_dat.nunique().mean()
-    s['final week: rows repeating (customer, day, article)'] = 1 - len(wk.drop_duplicates(['customer_id', 't_dat', 'article_id']))/len(wk)
-    s['final week: share of catalogue sold'] = wk.article_id.nunique()/len(a)
+    s, wk = {}, tx[tx.t_dat > end - 7 * day]
+    cd = wk.groupby(["customer_id", "t_dat"]).size()
+    s["final week: articles per customer-day, mean"] = cd.mean()
+    s["final week: articles per customer-day, median"] = cd.median()
+    s["final week: articles per customer-day, p90"] = cd.quantile(0.9)
+    s["final week: distinct purchase days per customer"] = wk.groupby("customer_id").t_dat.nunique().mean()
+    s["final week: rows repeating (customer, day, article)"] = 1 - len(
+        wk.drop_duplicates(["customer_id", "t_dat", "article_id"])
+    ) / len(wk)
+    s["final week: share of catalogue sold"] = wk.article_id.nunique() / len(a)
     vc = wk.article_id.value_counts().values
-    for pct, top in [('0.011', 12), ('0.095', 100), ('0.95', 1000)]:
-        s[f'final week: row share of top {pct}% of catalogue'] = vc[:max(1, round(len(a)*top/REAL_CATALOGUE))].sum()/len(wk)
-    s['final week: online rows'] = (wk.sales_channel_id == 2).mean()
-    art = a.set_index('article_id')
-    for col, groups in [('product_group_name', PG_ROWS), ('index_group_name', IG_ROWS)]:
+    for pct, top in [("0.011", 12), ("0.095", 100), ("0.95", 1000)]:
+        s[f"final week: row share of top {pct}% of catalogue"] = vc[
+            : max(1, round(len(a) * top / REAL_CATALOGUE))
+        ].sum() / len(wk)
+    s["final week: online rows"] = (wk.sales_channel_id == 2).mean()
+    art = a.set_index("article_id")
+    for col, groups in [("product_group_name", PG_ROWS), ("index_group_name", IG_ROWS)]:
         sh = wk.article_id.map(art[col]).value_counts(normalize=True)
-        for g in groups: s[f'final week: row share {g}'] = sh.get(g, 0.)
+        for g in groups:
+            s[f"final week: row share {g}"] = sh.get(g, 0.0)
     cat = a.index_group_name.value_counts(normalize=True)
-    for g in IG_CATALOGUE: s[f'catalogue share {g}'] = cat.get(g, 0.)
-    for q in (10, 50, 90): s[f'final week: price p{q}'] = wk.price.quantile(q/100)
-    last, prev = tx[tx.t_dat == end], tx[(tx.t_dat < end) & (tx.t_dat >= end - 6*day)]
+    for g in IG_CATALOGUE:
+        s[f"catalogue share {g}"] = cat.get(g, 0.0)
+    for q in (10, 50, 90):
+        s[f"final week: price p{q}"] = wk.price.quantile(q / 100)
+    last, prev = tx[tx.t_dat == end], tx[(tx.t_dat < end) & (tx.t_dat >= end - 6 * day)]
     both = set(last.customer_id) & set(prev.customer_id)
-    s['last day: buyers who also bought in the 6 days before'] = len(both)/last.customer_id.nunique()
+    s["last day: buyers who also bought in the 6 days before"] = len(both) / last.customer_id.nunique()
     pc = art.product_code
-    l2 = last[last.customer_id.isin(both)].drop_duplicates(['customer_id', 'article_id'])
+    l2 = last[last.customer_id.isin(both)].drop_duplicates(["customer_id", "article_id"])
     p2 = prev[prev.customer_id.isin(both)]
-    s['last day: their articles bought by them in those 6 days'] = \
+    s["last day: their articles bought by them in those 6 days"] = (
         (l2.customer_id + l2.article_id).isin(set(p2.customer_id + p2.article_id)).mean()
-    s['last day: their articles with a product_code bought then'] = \
+    )
+    s["last day: their articles with a product_code bought then"] = (
         (l2.customer_id + l2.article_id.map(pc)).isin(set(p2.customer_id + p2.article_id.map(pc))).mean()
-    s['last day: pairs on articles unsold in the 6 days before'] = \
-        (~last.drop_duplicates(['customer_id', 'article_id']).article_id.isin(set(prev.article_id))).mean()
-    s['MAP@12 ratio repurchase_decayed / decayed_popularity (test 1 day)'] = repurchase_ratio(tx, 1, 6)
-    s['MAP@12 ratio, week-ahead (test 7 days, popularity 7 days)'] = repurchase_ratio(tx, 7, 7)
-    per = tx.groupby('customer_id').size()
-    for q in (25, 50, 75, 90): s[f'two years: rows per customer p{q}'] = per.quantile(q/100)
-    s['two years: rows per customer max'] = per.max()
-    nd = tx.groupby('customer_id').t_dat.nunique()
-    s['two years: distinct purchase days, median'], s['two years: distinct purchase days, mean'] = nd.median(), nd.mean()
-    for name, key in [('an article', tx.article_id), ('a product_code', tx.article_id.map(pc))]:
-        first = tx.t_dat.groupby([tx.customer_id, key]).transform('min')
-        s[f'two years: rows repeating {name} bought on an earlier day'] = (tx.t_dat > first).mean()
+    )
+    s["last day: pairs on articles unsold in the 6 days before"] = (
+        ~last.drop_duplicates(["customer_id", "article_id"]).article_id.isin(set(prev.article_id))
+    ).mean()
+    s["MAP@12 ratio repurchase_decayed / decayed_popularity (test 1 day)"] = repurchase_ratio(tx, 1, 6)
+    s["MAP@12 ratio, week-ahead (test 7 days, popularity 7 days)"] = repurchase_ratio(tx, 7, 7)
+    per = tx.groupby("customer_id").size()
+    for q in (25, 50, 75, 90):
+        s[f"two years: rows per customer p{q}"] = per.quantile(q / 100)
+    s["two years: rows per customer max"] = per.max()
+    nd = tx.groupby("customer_id").t_dat.nunique()
+    s["two years: distinct purchase days, median"], s["two years: distinct purchase days, mean"] = (
+        nd.median(),
+        nd.mean(),
+    )
+    for name, key in [("an article", tx.article_id), ("a product_code", tx.article_id.map(pc))]:
+        first = tx.t_dat.groupby([tx.customer_id, key]).transform("min")
+        s[f"two years: rows repeating {name} bought on an earlier day"] = (tx.t_dat > first).mean()
     weeks = (end - tx.t_dat).dt.days // 7
     full = weeks[weeks < (end - tx.t_dat.min()).days // 7 + (((end - tx.t_dat.min()).days + 1) % 7 == 0)]
     vol = full.value_counts()
-    s['two years: weekly volume, highest / lowest week'] = vol.max()/vol.min()
+    s["two years: weekly volume, highest / lowest week"] = vol.max() / vol.min()
     age = cu.age.dropna()
-    for q in (5, 25, 50, 75, 95): s[f'customers: age p{q}'] = age.quantile(q/100)
-    s['customers: FN = 1'], s['customers: Active = 1'] = (cu.FN == 1).mean(), (cu.Active == 1).mean()
-    for col, v in [('club_member_status', 'ACTIVE'), ('club_member_status', 'PRE-CREATE'),
-                   ('fashion_news_frequency', 'NONE'), ('fashion_news_frequency', 'Regularly')]:
-        s[f'customers: {col} {v}'] = (cu[col] == v).mean()
-    s['catalogue: colour variants per product'] = len(a)/a.product_code.nunique()
-    for c, col in [('product types', 'product_type_no'), ('departments', 'department_no'), ('sections', 'section_no'),
-                   ('garment groups', 'garment_group_no'), ('colour groups', 'colour_group_code'),
-                   ('graphical appearances', 'graphical_appearance_no'), ('indexes', 'index_code'), ('index groups', 'index_group_no')]:
-        s[f'catalogue: distinct {c}'] = a[col].nunique()
+    for q in (5, 25, 50, 75, 95):
+        s[f"customers: age p{q}"] = age.quantile(q / 100)
+    s["customers: FN = 1"], s["customers: Active = 1"] = (cu.FN == 1).mean(), (cu.Active == 1).mean()
+    for col, v in [
+        ("club_member_status", "ACTIVE"),
+        ("club_member_status", "PRE-CREATE"),
+        ("fashion_news_frequency", "NONE"),
+        ("fashion_news_frequency", "Regularly"),
+    ]:
+        s[f"customers: {col} {v}"] = (cu[col] == v).mean()
+    s["catalogue: colour variants per product"] = len(a) / a.product_code.nunique()
+    for c, col in [
+        ("product types", "product_type_no"),
+        ("departments", "department_no"),
+        ("sections", "section_no"),
+        ("garment groups", "garment_group_no"),
+        ("colour groups", "colour_group_code"),
+        ("graphical appearances", "graphical_appearance_no"),
+        ("indexes", "index_code"),
+        ("index groups", "index_group_no"),
+    ]:
+        s[f"catalogue: distinct {c}"] = a[col].nunique()
     return s
+
 
 def realism(raw_dir: Path | str) -> pd.DataFrame:
     "Every statistic of REAL_STATS measured on the Kaggle files in `raw_dir`, beside the real value, with pass/fail."
     s = _stats(*read_raw(raw_dir))
-    rows = [(k, real, s[k], f'{lo:.4g} – {hi:.4g}', bool(lo <= s[k] <= hi)) for k, (real, lo, hi) in REAL_STATS.items()]
-    return pd.DataFrame(rows, columns=['statistic', 'real', 'synthetic', 'tolerance', 'pass']).set_index('statistic')
+    rows = [(k, real, s[k], f"{lo:.4g} – {hi:.4g}", bool(lo <= s[k] <= hi)) for k, (real, lo, hi) in REAL_STATS.items()]
+    return pd.DataFrame(rows, columns=["statistic", "real", "synthetic", "tolerance", "pass"]).set_index("statistic")

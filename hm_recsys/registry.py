@@ -23,98 +23,175 @@ __all__ = ['FORMAT_VERSION', 'REGISTRY_ARTICLE_COLS', 'REGISTRY_FILES', 'RANKED_
 
 # %% ../nbs/05a_registry.ipynb #c020
 FORMAT_VERSION = 4  # raise it whenever a file or field changes: load_registry refuses any other version
-REGISTRY_ARTICLE_COLS = ('article_idx', 'article_id', 'product_code', 'name', 'product_type', 'colour', 'price')
-REGISTRY_FILES = ('metadata.json', 'weights.pt', 'articles.faiss', 'articles.parquet', 'customers.parquet',
-                  'purchases.parquet', 'pop_decayed.parquet', 'pop_age.parquet')
-RANKED_FILE = 'ranked.parquet'  # optional: the ranker's lists (`05c_ranker.save_ranked`)
+REGISTRY_ARTICLE_COLS = ("article_idx", "article_id", "product_code", "name", "product_type", "colour", "price")
+REGISTRY_FILES = (
+    "metadata.json",
+    "weights.pt",
+    "articles.faiss",
+    "articles.parquet",
+    "customers.parquet",
+    "purchases.parquet",
+    "pop_decayed.parquet",
+    "pop_age.parquet",
+)
+RANKED_FILE = "ranked.parquet"  # optional: the ranker's lists (`05c_ranker.save_ranked`)
+
 
 def git_commit(root: Path) -> str:
     "The commit checked out in `root` ('unknown' outside git); '+dirty' when tracked files outside `reports/` (the runs' own outputs) changed."
     try:
-        run = lambda *a: subprocess.run(['git', *a], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
-        return run('rev-parse', 'HEAD') + ('+dirty' if run('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)reports') else '')
-    except (OSError, subprocess.CalledProcessError): return 'unknown'
+        run = lambda *a: subprocess.run(
+            ["git", *a], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        return run("rev-parse", "HEAD") + (
+            "+dirty" if run("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)reports") else ""
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
 
 def data_fingerprint(cfg: Config) -> str:
     "`hm_recsys.data.fingerprint` of the raw files ('unknown' when they are absent)."
-    try: return fingerprint(cfg.raw_dir)
-    except (OSError, ValueError): return 'unknown'
+    try:
+        return fingerprint(cfg.raw_dir)
+    except (OSError, ValueError):
+        return "unknown"
+
 
 def registry_dir(cfg: Config) -> Path:
     "Where the registry of `cfg` lives."
-    return cfg.artifacts_dir/'registry'
+    return cfg.artifacts_dir / "registry"
 
-def save_registry(cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict | None = None, path: Path | None = None) -> Path:
+
+def save_registry(
+    cfg: Config, tables, rec: TwoTowerRecommender, metrics: dict | None = None, path: Path | None = None
+) -> Path:
     "Write the fitted `rec` and its serving snapshots to `path` (default `registry_dir(cfg)`), atomically."
     path, model, cutoff = Path(path or registry_dir(cfg)), rec.model, rec.cutoff
     h = history(tables.transactions, cutoff)
-    last = h.sort_values(['customer_idx', 't_dat', 'article_idx']).groupby('customer_idx').tail(max(model.params['history_len'], 50))
+    last = (
+        h.sort_values(["customer_idx", "t_dat", "article_idx"])
+        .groupby("customer_idx")
+        .tail(max(model.params["history_len"], 50))
+    )
     pop = popularity_tables(tables.customers, tables.transactions, cutoff, cfg.pop_days)
     n, m = len(tables.articles), len(tables.customers)
-    arts = tables.articles.assign(price=h.groupby('article_idx').price.last().reindex(range(n)).to_numpy())  # rows in day order
-    arts = arts.rename(columns={'prod_name': 'name', 'product_type_name': 'product_type', 'colour_group_name': 'colour'})
-    customers = tables.customers.assign(purchases=np.bincount(h.customer_idx, weights=h.quantity, minlength=m).astype('int64'),
-                                        last_purchase=h.groupby('customer_idx').t_dat.max().reindex(range(m)).to_numpy())
-    meta = dict(format_version=FORMAT_VERSION, created=pd.Timestamp.now(tz='UTC').isoformat(), dataset=cfg.dataset,
-                data_fingerprint=data_fingerprint(cfg), git_commit=git_commit(cfg.root), cutoff=str(cutoff.date()),
-                model_cutoff=model.cutoff, spec=model.spec, params=model.params, seed=rec.seed, pop_days=cfg.pop_days,
-                fit=rec.info, metrics=metrics or {})
+    arts = tables.articles.assign(
+        price=h.groupby("article_idx").price.last().reindex(range(n)).to_numpy()
+    )  # rows in day order
+    arts = arts.rename(
+        columns={"prod_name": "name", "product_type_name": "product_type", "colour_group_name": "colour"}
+    )
+    customers = tables.customers.assign(
+        purchases=np.bincount(h.customer_idx, weights=h.quantity, minlength=m).astype("int64"),
+        last_purchase=h.groupby("customer_idx").t_dat.max().reindex(range(m)).to_numpy(),
+    )
+    meta = dict(
+        format_version=FORMAT_VERSION,
+        created=pd.Timestamp.now(tz="UTC").isoformat(),
+        dataset=cfg.dataset,
+        data_fingerprint=data_fingerprint(cfg),
+        git_commit=git_commit(cfg.root),
+        cutoff=str(cutoff.date()),
+        model_cutoff=model.cutoff,
+        spec=model.spec,
+        params=model.params,
+        seed=rec.seed,
+        pop_days=cfg.pop_days,
+        fit=rec.info,
+        metrics=metrics or {},
+    )
     with atomic_path(path) as tmp:
         tmp.mkdir()
-        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp/'weights.pt')
-        faiss.write_index(rec.index, str(tmp/'articles.faiss'))  # the recommender's own: vectors and popularity coordinate
-        arts[list(REGISTRY_ARTICLE_COLS)].to_parquet(tmp/'articles.parquet', index=False)
-        customers.to_parquet(tmp/'customers.parquet', index=False)
-        last[['customer_idx', 't_dat', 'article_idx', 'quantity']].to_parquet(tmp/'purchases.parquet', index=False)
-        pop['decayed'].to_parquet(tmp/'pop_decayed.parquet', index=False); pop['age'].to_parquet(tmp/'pop_age.parquet', index=False)
-        write_json(meta, tmp/'metadata.json')
+        torch.save({k: v.cpu() for k, v in model.state_dict().items()}, tmp / "weights.pt")
+        faiss.write_index(
+            rec.index, str(tmp / "articles.faiss")
+        )  # the recommender's own: vectors and popularity coordinate
+        arts[list(REGISTRY_ARTICLE_COLS)].to_parquet(tmp / "articles.parquet", index=False)
+        customers.to_parquet(tmp / "customers.parquet", index=False)
+        last[["customer_idx", "t_dat", "article_idx", "quantity"]].to_parquet(tmp / "purchases.parquet", index=False)
+        pop["decayed"].to_parquet(tmp / "pop_decayed.parquet", index=False)
+        pop["age"].to_parquet(tmp / "pop_age.parquet", index=False)
+        write_json(meta, tmp / "metadata.json")
     return path
+
 
 @dataclass
 class Registry:
     "A loaded registry: the model, the index, id maps, serving snapshots and metadata."
-    model: TwoTower; index: faiss.Index; articles: pd.DataFrame; customers: pd.DataFrame
-    purchases: pd.DataFrame; pop_decayed: pd.DataFrame; pop_age: pd.DataFrame; metadata: dict
-    ranked: pd.DataFrame | None = None   # the ranker's lists, when `05c_ranker` stored them
 
-    def history(self) -> History: return History.from_tx(self.purchases)
+    model: TwoTower
+    index: faiss.Index
+    articles: pd.DataFrame
+    customers: pd.DataFrame
+    purchases: pd.DataFrame
+    pop_decayed: pd.DataFrame
+    pop_age: pd.DataFrame
+    metadata: dict
+    ranked: pd.DataFrame | None = None  # the ranker's lists, when `05c_ranker` stored them
+
+    def history(self) -> History:
+        return History.from_tx(self.purchases)
+
     def search(self, u: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         "(scores, article_idx) of the `k` best articles for customer vectors `u`, as `TwoTowerRecommender` ranks them."
         return tower_search(self.index, u, k)
+
     def vectors(self) -> np.ndarray:
         "(n_articles, dim) the towers' article vectors, read back from the index."
-        return self.index.reconstruct_n(0, self.index.ntotal)[:, :self.metadata['spec']['dim']]
+        return self.index.reconstruct_n(0, self.index.ntotal)[:, : self.metadata["spec"]["dim"]]
+
 
 def check_registry(path: Path | str) -> dict:
     "The metadata of the registry in `path`; a missing file or another format version fails with what to do."
-    path = Path(path); fix = "`make all` writes it afresh, with the PARAMS= or DATA= of its run (05_index saves it, with save_registry)."
-    missing = [f for f in REGISTRY_FILES if not (path/f).exists()]
-    if len(missing) == len(REGISTRY_FILES): raise FileNotFoundError(f"No registry in {path}. {fix}")
-    if missing: raise FileNotFoundError(f"Registry {path} is incomplete: {', '.join(missing)} missing. {fix}")
-    meta = json.loads((path/'metadata.json').read_text())
-    if meta.get('format_version') != FORMAT_VERSION:
-        raise ValueError(f"Registry {path}/metadata.json has format_version {meta.get('format_version')!r}; this code "
-                         f"reads format_version {FORMAT_VERSION}. {fix}")
+    path = Path(path)
+    fix = "`make all` writes it afresh, with the PARAMS= or DATA= of its run (05_index saves it, with save_registry)."
+    missing = [f for f in REGISTRY_FILES if not (path / f).exists()]
+    if len(missing) == len(REGISTRY_FILES):
+        raise FileNotFoundError(f"No registry in {path}. {fix}")
+    if missing:
+        raise FileNotFoundError(f"Registry {path} is incomplete: {', '.join(missing)} missing. {fix}")
+    meta = json.loads((path / "metadata.json").read_text())
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"Registry {path}/metadata.json has format_version {meta.get('format_version')!r}; this code "
+            f"reads format_version {FORMAT_VERSION}. {fix}"
+        )
     return meta
+
 
 def load_registry(path: Path | str) -> Registry:
     "Read the registry in `path`, written by `save_registry` and checked by `check_registry`."
-    path = Path(path); meta = check_registry(path)
-    state = torch.load(path/'weights.pt', weights_only=True, map_location='cpu')
-    model = TwoTower(state['art_codes'], state['cust_codes'], **meta['spec'])
-    model.load_state_dict(state); model.eval()
-    read = lambda f: pd.read_parquet(path/f)
-    return Registry(with_meta(model, meta['spec'], meta['params'], meta['model_cutoff']), faiss.read_index(str(path/'articles.faiss')),
-                    read('articles.parquet'), read('customers.parquet'), read('purchases.parquet'),
-                    read('pop_decayed.parquet'), read('pop_age.parquet'), meta,
-                    read(RANKED_FILE) if 'ranker' in meta and (path/RANKED_FILE).exists() else None)
+    path = Path(path)
+    meta = check_registry(path)
+    state = torch.load(path / "weights.pt", weights_only=True, map_location="cpu")
+    model = TwoTower(state["art_codes"], state["cust_codes"], **meta["spec"])
+    model.load_state_dict(state)
+    model.eval()
+    read = lambda f: pd.read_parquet(path / f)
+    return Registry(
+        with_meta(model, meta["spec"], meta["params"], meta["model_cutoff"]),
+        faiss.read_index(str(path / "articles.faiss")),
+        read("articles.parquet"),
+        read("customers.parquet"),
+        read("purchases.parquet"),
+        read("pop_decayed.parquet"),
+        read("pop_age.parquet"),
+        meta,
+        read(RANKED_FILE) if "ranker" in meta and (path / RANKED_FILE).exists() else None,
+    )
 
 # %% ../nbs/05a_registry.ipynb #reg32
 def ensure_registry(cfg: Config, **model_overrides) -> Path:
     "The registry of `cfg`; when it is missing, of another format or built from other data, fit the two-tower model (or load its saved fit) and save it (as this notebook does)."
     path, tables = registry_dir(cfg), run_etl(cfg)
-    try: current = check_registry(path).get('data_fingerprint') == data_fingerprint(cfg)
-    except (OSError, ValueError): current = False
-    if current: return path
-    rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed, cache=fits_dir(cfg)).fit(tables, tables.split.test_start)
+    try:
+        current = check_registry(path).get("data_fingerprint") == data_fingerprint(cfg)
+    except (OSError, ValueError):
+        current = False
+    if current:
+        return path
+    rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed, cache=fits_dir(cfg)).fit(
+        tables, tables.split.test_start
+    )
     return save_registry(cfg, tables, rec)

@@ -29,88 +29,127 @@ __all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
-CID_EXAMPLE = hashlib.sha256(b'a new customer').hexdigest()  # a well-formed id of nobody: the unknown example
+CID_EXAMPLE = hashlib.sha256(b"a new customer").hexdigest()  # a well-formed id of nobody: the unknown example
+
 
 class InvalidInput(ValueError):
     "Bad input to the service; `field` names it, the message says what is wrong and what is expected."
+
     status = 422
+
     def __init__(self, field: str, problem: str):
         self.field = field
         super().__init__(f"{field}: {problem}")
 
+
 class UnknownCustomer(InvalidInput):
     "A customer id absent from the registry, where one is required (recording a purchase)."
+
     status = 404
+
 
 def _show(x, n: int = 24) -> str:
     s = repr(x)
-    return s if len(s) <= n else s[:n] + '...'
+    return s if len(s) <= n else s[:n] + "..."
+
 
 def check_customer_id(customer_id) -> str:
     "`customer_id` as 64 lowercase hexadecimal characters (surrounding blanks and upper case allowed)."
     if not isinstance(customer_id, str):
-        raise InvalidInput('customer_id', f"must be a string of 64 hexadecimal characters, not {type(customer_id).__name__} {_show(customer_id)}.")
+        raise InvalidInput(
+            "customer_id",
+            f"must be a string of 64 hexadecimal characters, not {type(customer_id).__name__} {_show(customer_id)}.",
+        )
     s = customer_id.strip().lower()
     if len(s) != 64:
-        raise InvalidInput('customer_id', f"must be 64 hexadecimal characters (0-9, a-f), got {len(s)}: {_show(customer_id)}.")
-    bad = next((i for i, ch in enumerate(s) if ch not in '0123456789abcdef'), None)
+        raise InvalidInput(
+            "customer_id", f"must be 64 hexadecimal characters (0-9, a-f), got {len(s)}: {_show(customer_id)}."
+        )
+    bad = next((i for i, ch in enumerate(s) if ch not in "0123456789abcdef"), None)
     if bad is not None:
-        raise InvalidInput('customer_id', f"must be 64 hexadecimal characters (0-9, a-f); character {bad + 1} is {s[bad]!r}.")
+        raise InvalidInput(
+            "customer_id", f"must be 64 hexadecimal characters (0-9, a-f); character {bad + 1} is {s[bad]!r}."
+        )
     return s
+
 
 def check_top_k(top_k) -> int:
     "`top_k` as an int in 1..`MAX_TOP_K`."
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
-        raise InvalidInput('top_k', f"must be a whole number from 1 to {MAX_TOP_K}, not {type(top_k).__name__} {_show(top_k)}.")
-    if not 1 <= top_k <= MAX_TOP_K: raise InvalidInput('top_k', f"must be from 1 to {MAX_TOP_K}, got {top_k}.")
+        raise InvalidInput(
+            "top_k", f"must be a whole number from 1 to {MAX_TOP_K}, not {type(top_k).__name__} {_show(top_k)}."
+        )
+    if not 1 <= top_k <= MAX_TOP_K:
+        raise InvalidInput("top_k", f"must be from 1 to {MAX_TOP_K}, got {top_k}.")
     return int(top_k)
+
 
 def check_article_id(article_id) -> str:
     "`article_id` as Kaggle writes it: 10 digits (a 9-digit id or an int, as spreadsheets keep it, is zero-padded)."
-    s = str(article_id).strip() if isinstance(article_id, (str, int, np.integer)) and not isinstance(article_id, bool) else None
+    s = (
+        str(article_id).strip()
+        if isinstance(article_id, (str, int, np.integer)) and not isinstance(article_id, bool)
+        else None
+    )
     if s is None or not s.isdigit() or len(s) > 10:
-        raise InvalidInput('article_id', f"must be an article id of 10 digits such as '0108775015', not {_show(article_id)}.")
+        raise InvalidInput(
+            "article_id", f"must be an article id of 10 digits such as '0108775015', not {_show(article_id)}."
+        )
     return s.zfill(10)
 
 # %% ../nbs/07_serving.ipynb #c017
-WEEK, AGE = 'popular this week', 'popular with your age group'
+WEEK, AGE = "popular this week", "popular with your age group"
+
 
 @dataclass(frozen=True)
 class ArticleCard:
     "One article: its catalogue fields, and, in recommendations, a score and the reason it is there."
+
     article_id: str
     name: str
     product_type: str
     colour: str
-    price: float | None               # the last price paid before the cutoff (Kaggle's scaled units); None if never sold
-    score: float | None = None        # the ranker's score, cosine similarity (two_tower) or decayed units sold (popularity)
-    reason: str | None = None         # "repurchase: you bought it before (...)", "because you bought ...", "popular this week", ...
+    price: float | None  # the last price paid before the cutoff (Kaggle's scaled units); None if never sold
+    score: float | None = None  # the ranker's score, cosine similarity (two_tower) or decayed units sold (popularity)
+    reason: str | None = (
+        None  # "repurchase: you bought it before (...)", "because you bought ...", "popular this week", ...
+    )
     reason_article_id: str | None = None  # the past purchase behind it, where there is one
-    day: str | None = None            # in purchase histories: the day it was bought
-    source: str | None = None         # ranker: the candidate source that ranked it best (repurchase, colours, ...)
+    day: str | None = None  # in purchase histories: the day it was bought
+    source: str | None = None  # ranker: the candidate source that ranked it best (repurchase, colours, ...)
+
 
 @dataclass(frozen=True)
 class Recommendations:
     "The answer of `recommend`."
+
     customer_id: str
     articles: list[ArticleCard]
-    cold_start: bool                  # True when the customer is unknown or has no purchase (served by popularity, or by the ranker's list)
-    strategy: str                     # ranker, two_tower, popular_age_group or popular_this_week
+    cold_start: (
+        bool  # True when the customer is unknown or has no purchase (served by popularity, or by the ranker's list)
+    )
+    strategy: str  # ranker, two_tower, popular_age_group or popular_this_week
     model_version: str
-    def to_dict(self) -> dict: return asdict(self)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
     @property
-    def article_ids(self) -> list[str]: return [a.article_id for a in self.articles]
+    def article_ids(self) -> list[str]:
+        return [a.article_id for a in self.articles]
+
 
 @dataclass(frozen=True)
 class Profile:
     "What the service knows of a customer."
+
     customer_id: str
-    known: bool                       # in the registry's customers
+    known: bool  # in the registry's customers
     age: float | None
     age_group: str | None
     club_member_status: str | None
     fashion_news_frequency: str | None
-    purchases: int                    # articles bought before the cutoff, plus those recorded since
+    purchases: int  # articles bought before the cutoff, plus those recorded since
     last_purchase: str | None
     cold_start: bool
 
@@ -118,35 +157,43 @@ class Profile:
 @dataclass
 class ServingData:
     "What the service reads, in article_idx / customer_idx order (`serving_data` builds it from a registry)."
-    articles: pd.DataFrame        # article_id, product_code, name, product_type, colour, price
-    customers: pd.DataFrame       # customer_id, age, age_group, club_member_status, fashion_news_frequency, purchases, last_purchase
-    hist_ptr: np.ndarray          # customer c's latest purchases are hist_articles[hist_ptr[c]:hist_ptr[c + 1]], latest first
-    hist_articles: np.ndarray     # their article_idx
-    hist_days: np.ndarray         # days from each to the cutoff (1 = the day before)
-    article_vectors: np.ndarray   # (n_articles, dim) float32, L2-normalised
-    index: object                 # the registry's FAISS index: article_vectors (+ the popularity coordinate; `tower_search`)
-    embed: Callable               # embed(customer_idx, article_idx array, days array) -> (dim,) float32: the customer tower
-    popular: tuple                # (article_idx, score) arrays, best first: the fallback for everyone
-    popular_by_age: dict          # age bucket code -> (article_idx, score) arrays, best first
-    age_bucket: np.ndarray        # per customer, int8, -1 when the age is unknown
-    cutoff: pd.Timestamp          # the day the service stands on: purchases before it are the history
-    meta: dict                    # the registry's metadata, with model_version
-    history_len: int = 20         # purchases the customer tower pools
-    ranked: tuple | None = None   # the ranker's lists: (ptr, article_idx, score, source code, source names), customer c's at [ptr[c]:ptr[c + 1]]
+
+    articles: pd.DataFrame  # article_id, product_code, name, product_type, colour, price
+    customers: (
+        pd.DataFrame
+    )  # customer_id, age, age_group, club_member_status, fashion_news_frequency, purchases, last_purchase
+    hist_ptr: np.ndarray  # customer c's latest purchases are hist_articles[hist_ptr[c]:hist_ptr[c + 1]], latest first
+    hist_articles: np.ndarray  # their article_idx
+    hist_days: np.ndarray  # days from each to the cutoff (1 = the day before)
+    article_vectors: np.ndarray  # (n_articles, dim) float32, L2-normalised
+    index: object  # the registry's FAISS index: article_vectors (+ the popularity coordinate; `tower_search`)
+    embed: Callable  # embed(customer_idx, article_idx array, days array) -> (dim,) float32: the customer tower
+    popular: tuple  # (article_idx, score) arrays, best first: the fallback for everyone
+    popular_by_age: dict  # age bucket code -> (article_idx, score) arrays, best first
+    age_bucket: np.ndarray  # per customer, int8, -1 when the age is unknown
+    cutoff: pd.Timestamp  # the day the service stands on: purchases before it are the history
+    meta: dict  # the registry's metadata, with model_version
+    history_len: int = 20  # purchases the customer tower pools
+    ranked: tuple | None = (
+        None  # the ranker's lists: (ptr, article_idx, score, source code, source names), customer c's at [ptr[c]:ptr[c + 1]]
+    )
 
 # %% ../nbs/07_serving.ipynb #c020
 class HMRecommender:
     "The recommender service: built once from a registry, then answers from memory; safe to call from many threads."
+
     def __init__(self, data: ServingData, images_dir: str | Path | None = None):
         self.data = data
-        self.images_dir = str(images_dir or os.environ.get('HM_IMAGES_DIR') or '') or None
-        self.version = str(data.meta.get('model_version', 'unknown'))
+        self.images_dir = str(images_dir or os.environ.get("HM_IMAGES_DIR") or "") or None
+        self.version = str(data.meta.get("model_version", "unknown"))
         self._customer = {c: i for i, c in enumerate(data.customers.customer_id)}
         self._article = {a: i for i, a in enumerate(data.articles.article_id)}
-        self._rows = list(data.articles[['article_id', 'name', 'product_type', 'colour', 'price']].itertuples(index=False, name=None))
+        self._rows = list(
+            data.articles[["article_id", "name", "product_type", "colour", "price"]].itertuples(index=False, name=None)
+        )
         self._code = data.articles.product_code.to_numpy()
-        self._recorded: dict[int, list[int]] = {}   # customer_idx -> article_idx recorded since loading, oldest first
-        self._vectors: dict[int, tuple] = {}        # customer_idx -> (history length, the customer tower's vector)
+        self._recorded: dict[int, list[int]] = {}  # customer_idx -> article_idx recorded since loading, oldest first
+        self._vectors: dict[int, tuple] = {}  # customer_idx -> (history length, the customer tower's vector)
         self._lock = threading.Lock()
         faiss.omp_set_num_threads(1)  # a single query runs fastest on one core
 
@@ -159,7 +206,8 @@ class HMRecommender:
         return f"HMRecommender({self.version}, articles={len(self._rows):,}, customers={len(self._customer):,}, cutoff={self.day})"
 
     @property
-    def day(self) -> str: return str(self.data.cutoff.date())
+    def day(self) -> str:
+        return str(self.data.cutoff.date())
 
     def date(self, days: int) -> str:
         "The day `days` days before the cutoff (0: the cutoff, when recorded purchases are dated)."
@@ -168,139 +216,216 @@ class HMRecommender:
     def card(self, article_idx: int, **kw) -> ArticleCard:
         "The `ArticleCard` of an article, with `kw` (score, reason, day)."
         aid, name, ptype, colour, price = self._rows[article_idx]
-        return ArticleCard(aid, str(name), str(ptype), str(colour), None if price != price else round(float(price), 6), **kw)
+        return ArticleCard(
+            aid, str(name), str(ptype), str(colour), None if price != price else round(float(price), 6), **kw
+        )
 
     def history(self, customer_idx: int | None) -> tuple[np.ndarray, np.ndarray]:
         "article_idx and days before the cutoff (0 for recorded ones) of a customer's purchases, latest first."
-        if customer_idx is None: return np.zeros(0, 'int64'), np.zeros(0, 'int64')
-        with self._lock: new = self._recorded.get(customer_idx, [])[::-1]
-        d = self.data; a, b = d.hist_ptr[customer_idx], d.hist_ptr[customer_idx + 1]
-        return (np.concatenate([np.asarray(new, 'int64'), d.hist_articles[a:b]]),
-                np.concatenate([np.zeros(len(new), 'int64'), d.hist_days[a:b]]))
+        if customer_idx is None:
+            return np.zeros(0, "int64"), np.zeros(0, "int64")
+        with self._lock:
+            new = self._recorded.get(customer_idx, [])[::-1]
+        d = self.data
+        a, b = d.hist_ptr[customer_idx], d.hist_ptr[customer_idx + 1]
+        return (
+            np.concatenate([np.asarray(new, "int64"), d.hist_articles[a:b]]),
+            np.concatenate([np.zeros(len(new), "int64"), d.hist_days[a:b]]),
+        )
 
 # %% ../nbs/07_serving.ipynb #c023
 def age_group(bucket: int) -> str | None:
     "The label of an age bucket of `features.age_bucket` ('under 20', '20-24', ..., '65+'), None for -1."
-    if bucket < 0: return None
-    if bucket == 0: return f'under {AGE_EDGES[0]}'
-    return f'{AGE_EDGES[-1]}+' if bucket == len(AGE_EDGES) else f'{AGE_EDGES[bucket - 1]}-{AGE_EDGES[bucket] - 1}'
+    if bucket < 0:
+        return None
+    if bucket == 0:
+        return f"under {AGE_EDGES[0]}"
+    return f"{AGE_EDGES[-1]}+" if bucket == len(AGE_EDGES) else f"{AGE_EDGES[bucket - 1]}-{AGE_EDGES[bucket] - 1}"
 
 # %% ../nbs/07_serving.ipynb #c025
 def tower_embedder(model: TwoTower, cutoff) -> Callable:
     "`embed(customer_idx, article_idx, days)`: the model's customer tower pooling those purchases (days before `cutoff`)."
-    p, day = model.params, int(day_number(pd.Timestamp(cutoff))) + 1  # from the day after the cutoff: recorded purchases (0) count
+    p, day = (
+        model.params,
+        int(day_number(pd.Timestamp(cutoff))) + 1,
+    )  # from the day after the cutoff: recorded purchases (0) count
     model.eval()
+
     @torch.no_grad()
     def embed(customer_idx: int, article_idx: np.ndarray, days: np.ndarray) -> np.ndarray:
-        key, art = day - 1 - np.asarray(days, 'int64'), np.asarray(article_idx, 'int64')
+        key, art = day - 1 - np.asarray(days, "int64"), np.asarray(article_idx, "int64")
         o = np.lexsort((art, key))  # a History of this one customer, keyed 0: weights as in training
-        ha, hw = History(key[o], art[o]).before([0], day, p['history_len'], p['history_half_life'])
+        ha, hw = History(key[o], art[o]).before([0], day, p["history_len"], p["history_half_life"])
         return model.customers(torch.tensor([customer_idx]), torch.as_tensor(ha), torch.as_tensor(hw))[0].numpy()
+
     return embed
+
 
 def _latest_first(purchases: pd.DataFrame, n_customers: int, cutoff) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "(ptr, article_idx, days before cutoff) of `purchases`, per customer, latest first."
-    o = np.lexsort((purchases.article_idx.to_numpy(), days_before(purchases.t_dat, cutoff), purchases.customer_idx.to_numpy()))
+    o = np.lexsort(
+        (purchases.article_idx.to_numpy(), days_before(purchases.t_dat, cutoff), purchases.customer_idx.to_numpy())
+    )
     p = purchases.iloc[o]
     ptr = np.searchsorted(p.customer_idx.to_numpy(), np.arange(n_customers + 1))
-    return ptr, p.article_idx.to_numpy('int64'), days_before(p.t_dat, cutoff).astype('int64')
+    return ptr, p.article_idx.to_numpy("int64"), days_before(p.t_dat, cutoff).astype("int64")
+
 
 def serving_data(path: str | Path) -> ServingData:
     "`ServingData` of the registry in `path` (which holds everything the service reads)."
-    reg = load_registry(path); meta = dict(reg.metadata); cutoff = pd.Timestamp(meta['cutoff'])
+    reg = load_registry(path)
+    meta = dict(reg.metadata)
+    cutoff = pd.Timestamp(meta["cutoff"])
     c, a, m = reg.customers, reg.articles, len(reg.customers)
     bucket = age_bucket(c.age.to_numpy())
-    as_str = lambda s: s.astype('object').where(s.notna(), None)
-    customers = pd.DataFrame({'customer_id': c.customer_id.astype(str).to_numpy(), 'age': c.age.to_numpy('float64'),
-                              'age_group': [age_group(b) for b in bucket], 'club_member_status': as_str(c.club_member_status),
-                              'fashion_news_frequency': as_str(c.fashion_news_frequency), 'purchases': c.purchases.to_numpy('int64'),
-                              'last_purchase': [None if pd.isna(d) else str(d.date()) for d in c.last_purchase]})
-    articles = pd.DataFrame({'article_id': a.article_id.astype(str).to_numpy(), 'price': a.price.to_numpy('float64'),
-                             **{k: a[k].astype(str).to_numpy() for k in ('product_code', 'name', 'product_type', 'colour')}})
-    ranked = lambda t: (t.article_idx.to_numpy('int64'), t.score.to_numpy('float64'))
-    stamp = pd.Timestamp(meta['created']).strftime('%Y%m%dT%H%M%SZ')
+    as_str = lambda s: s.astype("object").where(s.notna(), None)
+    customers = pd.DataFrame(
+        {
+            "customer_id": c.customer_id.astype(str).to_numpy(),
+            "age": c.age.to_numpy("float64"),
+            "age_group": [age_group(b) for b in bucket],
+            "club_member_status": as_str(c.club_member_status),
+            "fashion_news_frequency": as_str(c.fashion_news_frequency),
+            "purchases": c.purchases.to_numpy("int64"),
+            "last_purchase": [None if pd.isna(d) else str(d.date()) for d in c.last_purchase],
+        }
+    )
+    articles = pd.DataFrame(
+        {
+            "article_id": a.article_id.astype(str).to_numpy(),
+            "price": a.price.to_numpy("float64"),
+            **{k: a[k].astype(str).to_numpy() for k in ("product_code", "name", "product_type", "colour")},
+        }
+    )
+    ranked = lambda t: (t.article_idx.to_numpy("int64"), t.score.to_numpy("float64"))
+    stamp = pd.Timestamp(meta["created"]).strftime("%Y%m%dT%H%M%SZ")
     r, lists = reg.ranked, None
     if r is not None:
-        lists = (np.searchsorted(r.customer_idx.to_numpy(), np.arange(m + 1)), r.article_idx.to_numpy(), r.score.to_numpy(),
-                 r.source.cat.codes.to_numpy(), list(r.source.cat.categories))
-    meta.setdefault('model_version', f"{'ranker' if r is not None else 'two_tower'}-{meta['dataset']}-{meta['cutoff']}-{stamp}")
-    return ServingData(articles, customers, *_latest_first(reg.purchases, m, cutoff), reg.vectors(), reg.index,
-                       tower_embedder(reg.model, cutoff), ranked(reg.pop_decayed),
-                       {int(b): ranked(t) for b, t in reg.pop_age.groupby('age_bucket')}, bucket, cutoff, meta,
-                       reg.model.params['history_len'], lists)
+        lists = (
+            np.searchsorted(r.customer_idx.to_numpy(), np.arange(m + 1)),
+            r.article_idx.to_numpy(),
+            r.score.to_numpy(),
+            r.source.cat.codes.to_numpy(),
+            list(r.source.cat.categories),
+        )
+    meta.setdefault(
+        "model_version", f"{'ranker' if r is not None else 'two_tower'}-{meta['dataset']}-{meta['cutoff']}-{stamp}"
+    )
+    return ServingData(
+        articles,
+        customers,
+        *_latest_first(reg.purchases, m, cutoff),
+        reg.vectors(),
+        reg.index,
+        tower_embedder(reg.model, cutoff),
+        ranked(reg.pop_decayed),
+        {int(b): ranked(t) for b, t in reg.pop_age.groupby("age_bucket")},
+        bucket,
+        cutoff,
+        meta,
+        reg.model.params["history_len"],
+        lists,
+    )
 
 # %% ../nbs/07_serving.ipynb #c029
 def _reason(svc: HMRecommender, bought: int, days: int, article_idx: int) -> dict:
     "The reason fields for a recommendation whose closest past purchase is `bought`, `days` before the cutoff."
     when = svc.date(days)
-    if bought == article_idx: text = f"you bought it before ({when})"
+    if bought == article_idx:
+        text = f"you bought it before ({when})"
     else:
         _, name, _, colour, _ = svc._rows[bought]
         text = f"because you bought {name} ({colour}) on {when}"
     return dict(reason=text, reason_article_id=svc._rows[bought][0])
+
 
 @patch
 def _fallback(self: HMRecommender, customer_id: str, customer_idx: int | None, k: int) -> Recommendations:
     "The popularity lists: the age group's first when the age is known, then this week's."
     d = self.data
     bucket = int(d.age_bucket[customer_idx]) if customer_idx is not None else -1
-    lists = [(d.popular_by_age[bucket], AGE, 'popular_age_group')] if bucket >= 0 and bucket in d.popular_by_age else []
-    lists.append((d.popular, WEEK, 'popular_this_week'))
+    lists = [(d.popular_by_age[bucket], AGE, "popular_age_group")] if bucket >= 0 and bucket in d.popular_by_age else []
+    lists.append((d.popular, WEEK, "popular_this_week"))
     cards, seen = [], set()
     for (idx, scores), reason, _ in lists:
         for i, s in zip(idx.tolist(), scores.tolist()):
-            if len(cards) == k: break
-            if i not in seen: seen.add(i); cards.append(self.card(i, score=round(s, 6), reason=reason))
+            if len(cards) == k:
+                break
+            if i not in seen:
+                seen.add(i)
+                cards.append(self.card(i, score=round(s, 6), reason=reason))
     return Recommendations(customer_id, cards, True, lists[0][2], self.version)
 
+
 VECTORS_CACHED = 200_000  # customer vectors kept (about 50 MB at dim 64); the cache starts over when full
+
 
 @patch
 def vector(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray) -> np.ndarray:
     "The customer tower's vector for this history (latest first), cached until the customer's history grows."
     hit = self._vectors.get(customer_idx)
-    if hit is not None and hit[0] == len(arts): return hit[1]
+    if hit is not None and hit[0] == len(arts):
+        return hit[1]
     u = self.data.embed(customer_idx, arts, days)
-    if len(self._vectors) >= VECTORS_CACHED: self._vectors.clear()
+    if len(self._vectors) >= VECTORS_CACHED:
+        self._vectors.clear()
     self._vectors[customer_idx] = (len(arts), u)
     return u
+
 
 @patch
 def _two_tower(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray, k: int) -> list[ArticleCard]:
     "The customer tower's `k` nearest articles, each with the past purchase closest to it as the reason."
     u, d = self.vector(customer_idx, arts, days), self.data
-    arts, days = arts[:d.history_len], days[:d.history_len]  # the purchases the tower pooled
+    arts, days = arts[: d.history_len], days[: d.history_len]  # the purchases the tower pooled
     scores, idx = tower_search(d.index, u[None], k)
     ok = idx[0] >= 0
     idx, scores = idx[0][ok], scores[0][ok]
     closest = (d.article_vectors[arts] @ d.article_vectors[idx].T).argmax(0)
-    return [self.card(int(i), score=round(float(s), 6), **_reason(self, int(arts[b]), days[b], int(i)))
-            for i, s, b in zip(idx, scores, closest)]
+    return [
+        self.card(int(i), score=round(float(s), 6), **_reason(self, int(arts[b]), days[b], int(i)))
+        for i, s, b in zip(idx, scores, closest)
+    ]
 
-SOURCE_TEXT = {'copurchase': 'often bought together with your purchases', 'age': AGE}
+
+SOURCE_TEXT = {"copurchase": "often bought together with your purchases", "age": AGE}
+
 
 def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.ndarray, days: np.ndarray) -> dict:
     "The reason fields of a ranked article, naming its source, with the past purchase behind it where there is one."
-    vec, behind = svc.data.article_vectors, []   # positions in `arts` (latest first) of the purchases behind it
-    if source == 'repurchase': behind = np.flatnonzero(arts == article_idx)
-    elif source == 'colours': behind = np.flatnonzero(svc._code[arts] == svc._code[article_idx])
-    elif source == 'two_tower' and len(arts): behind = [int((vec[arts] @ vec[article_idx]).argmax())]
+    vec, behind = svc.data.article_vectors, []  # positions in `arts` (latest first) of the purchases behind it
+    if source == "repurchase":
+        behind = np.flatnonzero(arts == article_idx)
+    elif source == "colours":
+        behind = np.flatnonzero(svc._code[arts] == svc._code[article_idx])
+    elif source == "two_tower" and len(arts):
+        behind = [int((vec[arts] @ vec[article_idx]).argmax())]
     if len(behind):
-        j = int(behind[0]); why = _reason(svc, int(arts[j]), days[j], article_idx)
+        j = int(behind[0])
+        why = _reason(svc, int(arts[j]), days[j], article_idx)
         return dict(why, reason=f"{source}: {why['reason']}")
-    window = source.startswith('pop_') and int(source[4:-1])
-    last = 'the last day' if window == 1 else f'the last {window} days'
-    return dict(reason=f"{source}: " + (f"among the most sold of {last}" if window else SOURCE_TEXT.get(source, source)))
+    window = source.startswith("pop_") and int(source[4:-1])
+    last = "the last day" if window == 1 else f"the last {window} days"
+    return dict(
+        reason=f"{source}: " + (f"among the most sold of {last}" if window else SOURCE_TEXT.get(source, source))
+    )
+
 
 @patch
 def _ranked(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray, k: int) -> list[ArticleCard]:
     "The ranker's first `k` articles for the customer ([] without lists, or once purchases were recorded since loading)."
     r = self.data.ranked
-    if r is None or (days == 0).any(): return []   # `history` dates recorded purchases 0: the snapshot it took under the lock
+    if r is None or (days == 0).any():
+        return []  # `history` dates recorded purchases 0: the snapshot it took under the lock
     ptr, idx, scores, code, names = r
     a, b = ptr[customer_idx], min(ptr[customer_idx + 1], ptr[customer_idx] + k)
-    return [self.card(int(i), score=round(float(s), 6), source=names[c], **_source_reason(self, names[c], int(i), arts, days))
-            for i, s, c in zip(idx[a:b], scores[a:b], code[a:b])]
+    return [
+        self.card(
+            int(i), score=round(float(s), 6), source=names[c], **_source_reason(self, names[c], int(i), arts, days)
+        )
+        for i, s, c in zip(idx[a:b], scores[a:b], code[a:b])
+    ]
+
 
 @patch
 def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recommendations:
@@ -309,12 +434,17 @@ def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recomme
     ci = self._customer.get(cid)
     arts, days = self.history(ci)
     cards = self._ranked(ci, arts, days, k) if ci is not None else []
-    if not (cards or len(arts)): return self._fallback(cid, ci, k)
-    strategy = 'ranker' if cards else 'two_tower'
-    for more in (lambda: self._two_tower(ci, arts, days, k) if len(arts) else [], lambda: self._fallback(cid, ci, k).articles):
-        if len(cards) == k: break   # top up: a short ranked list, or a catalogue smaller than top_k
+    if not (cards or len(arts)):
+        return self._fallback(cid, ci, k)
+    strategy = "ranker" if cards else "two_tower"
+    for more in (
+        lambda: self._two_tower(ci, arts, days, k) if len(arts) else [],
+        lambda: self._fallback(cid, ci, k).articles,
+    ):
+        if len(cards) == k:
+            break  # top up: a short ranked list, or a catalogue smaller than top_k
         have = {c.article_id for c in cards}
-        cards += [c for c in more() if c.article_id not in have][:k - len(cards)]
+        cards += [c for c in more() if c.article_id not in have][: k - len(cards)]
     return Recommendations(cid, cards, not len(arts), strategy, self.version)
 
 # %% ../nbs/07_serving.ipynb #c032
@@ -324,13 +454,20 @@ def record_purchase(self: HMRecommender, customer_id: str, article_id: str) -> A
     cid, aid = check_customer_id(customer_id), check_article_id(article_id)
     ai = self._article.get(aid)
     if ai is None:
-        raise InvalidInput('article_id', f"{aid} is not in the catalogue of {len(self._rows):,} articles "
-                                         f"(ids run from {self._rows[0][0]} to {self._rows[-1][0]}).")
+        raise InvalidInput(
+            "article_id",
+            f"{aid} is not in the catalogue of {len(self._rows):,} articles "
+            f"(ids run from {self._rows[0][0]} to {self._rows[-1][0]}).",
+        )
     ci = self._customer.get(cid)
     if ci is None:
-        raise UnknownCustomer('customer_id', f"{cid[:12]}... is not a customer of this registry: purchases are recorded "
-                                             "for known customers only (unknown ones get the popularity fallback).")
-    with self._lock: self._recorded.setdefault(ci, []).append(ai)
+        raise UnknownCustomer(
+            "customer_id",
+            f"{cid[:12]}... is not a customer of this registry: purchases are recorded "
+            "for known customers only (unknown ones get the popularity fallback).",
+        )
+    with self._lock:
+        self._recorded.setdefault(ci, []).append(ai)
     return self.card(ai, day=self.day)
 
 # %% ../nbs/07_serving.ipynb #c035
@@ -340,43 +477,68 @@ def purchases(self: HMRecommender, customer_id: str, n: int = 12) -> list[Articl
     arts, days = self.history(self._customer.get(check_customer_id(customer_id)))
     return [self.card(int(a), day=self.date(g)) for a, g in zip(arts[:n], days[:n])]
 
+
 @patch
 def profile(self: HMRecommender, customer_id: str) -> Profile:
     "What the service knows of `customer_id` (an unknown customer gets an empty, cold-start profile)."
     cid = check_customer_id(customer_id)
     ci = self._customer.get(cid)
-    if ci is None: return Profile(cid, False, None, None, None, None, 0, None, True)
+    if ci is None:
+        return Profile(cid, False, None, None, None, None, 0, None, True)
     r = self.data.customers.iloc[ci]
-    with self._lock: new = len(self._recorded.get(ci, []))
+    with self._lock:
+        new = len(self._recorded.get(ci, []))
     val = lambda x: None if pd.isna(x) else x
     last = self.day if new else val(r.last_purchase)
     n = int(r.purchases) + new
-    return Profile(cid, True, val(r.age) and float(r.age), val(r.age_group), val(r.club_member_status),
-                   val(r.fashion_news_frequency), n, last and str(last), n == 0)
+    return Profile(
+        cid,
+        True,
+        val(r.age) and float(r.age),
+        val(r.age_group),
+        val(r.club_member_status),
+        val(r.fashion_news_frequency),
+        n,
+        last and str(last),
+        n == 0,
+    )
+
 
 @patch
 def health(self: HMRecommender) -> dict:
     "Whether the service is ready, and what it serves."
-    with self._lock: recorded = sum(map(len, self._recorded.values()))
+    with self._lock:
+        recorded = sum(map(len, self._recorded.values()))
     m = self.data.meta
-    return dict(ready=True, model_version=self.version, articles=len(self._rows), customers=len(self._customer),
-                data_fingerprint=m.get('data_fingerprint'), cutoff=self.day, dataset=m.get('dataset'),
-                recorded_purchases=recorded)
+    return dict(
+        ready=True,
+        model_version=self.version,
+        articles=len(self._rows),
+        customers=len(self._customer),
+        data_fingerprint=m.get("data_fingerprint"),
+        cutoff=self.day,
+        dataset=m.get("dataset"),
+        recorded_purchases=recorded,
+    )
+
 
 @patch
 def examples(self: HMRecommender, n: int = 3) -> list[tuple[str, str]]:
     "(label, customer_id) of `n` warm customers (most purchases first), cold ones (known, no purchase: one per age group, up to `n`) and an unknown one."
     c = self.data.customers
-    warm = c[c.purchases > 0].sort_values(['purchases', 'customer_id'], ascending=[False, True]).head(n)
-    cold = c[c.purchases == 0].sort_values('customer_id').drop_duplicates('age_group').head(n)
-    age = lambda r: f"age {r.age:.0f}" if pd.notna(r.age) else 'age unknown'
-    return ([(f"warm · {r.purchases} purchases · {age(r)}", r.customer_id) for r in warm.itertuples()] +
-            [(f"cold · no purchase · {age(r)}", r.customer_id) for r in cold.itertuples()] +
-            [("unknown · new customer", CID_EXAMPLE)])
+    warm = c[c.purchases > 0].sort_values(["purchases", "customer_id"], ascending=[False, True]).head(n)
+    cold = c[c.purchases == 0].sort_values("customer_id").drop_duplicates("age_group").head(n)
+    age = lambda r: f"age {r.age:.0f}" if pd.notna(r.age) else "age unknown"
+    return (
+        [(f"warm · {r.purchases} purchases · {age(r)}", r.customer_id) for r in warm.itertuples()]
+        + [(f"cold · no purchase · {age(r)}", r.customer_id) for r in cold.itertuples()]
+        + [("unknown · new customer", CID_EXAMPLE)]
+    )
 
 # %% ../nbs/07_serving.ipynb #c038
 _service: HMRecommender | None = None
 _service_lock = threading.Lock()
+
 
 def use_service(service: HMRecommender) -> HMRecommender:
     "Make `service` the one `recommend` and the apps use."
@@ -384,17 +546,20 @@ def use_service(service: HMRecommender) -> HMRecommender:
     _service = service
     return service
 
+
 def get_service() -> HMRecommender:
     "The process's service, loading it on first use (`$HM_REGISTRY`, or the registry of params `$HM_PARAMS`)."
     with _service_lock:
         if _service is None:
-            reg = os.environ.get('HM_REGISTRY') or registry_dir(load_config(os.environ.get('HM_PARAMS', 'default')))
-            use_service(HMRecommender.load(reg, images_dir=os.environ.get('HM_IMAGES_DIR')))
+            reg = os.environ.get("HM_REGISTRY") or registry_dir(load_config(os.environ.get("HM_PARAMS", "default")))
+            use_service(HMRecommender.load(reg, images_dir=os.environ.get("HM_IMAGES_DIR")))
     return _service
+
 
 def recommend(customer_id: str, top_k: int = 12) -> Recommendations:
     "The `top_k` recommendations for `customer_id`, from the process's service (see `HMRecommender.recommend`)."
     return get_service().recommend(customer_id, top_k)
+
 
 def record_purchase(customer_id: str, article_id: str) -> ArticleCard:
     "Record a purchase in the process's service (see `HMRecommender.record_purchase`)."

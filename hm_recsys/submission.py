@@ -20,44 +20,77 @@ def submission_cutoff(tables) -> pd.Timestamp:
     "The day after the last transaction of `tables`: a fit at this cutoff learns from every row."
     return tables.transactions.t_dat.max() + pd.Timedelta(days=1)
 
+
 def final_ranker(cfg: Config, tables) -> Ranker:
     "The ranker with the settings `05c_ranker` chose on validation (its defaults before 05c has run), fit at `submission_cutoff`."
     return Ranker(cfg, **chosen_settings(cfg)).fit(tables, submission_cutoff(tables))
 
 # %% ../nbs/08_submission.ipynb #s010
-SUBMISSION_COLUMNS = ['customer_id', 'prediction']
+SUBMISSION_COLUMNS = ["customer_id", "prediction"]
+
 
 def predictions(r: Ranker, tables, k: int = 12) -> pd.DataFrame:
     "customer_id and prediction (`k` article_ids, best first, separated by spaces) for every customer of `tables`."
-    customer_ids, article_ids, parts = tables.customers.customer_id.to_numpy(), tables.articles.article_id.to_numpy(), []
+    customer_ids, article_ids, parts = (
+        tables.customers.customer_id.to_numpy(),
+        tables.articles.article_id.to_numpy(),
+        [],
+    )
     for c in chunks(tables.customers.customer_idx.to_numpy()):
         lists = r.recommend(c, k)
-        if (lists < 0).any(): raise ValueError(f'Fewer than {k} articles for some customers: the popularity fill ran out.')
-        parts.append(pd.DataFrame({'customer_id': customer_ids[c], 'prediction': [' '.join(row) for row in article_ids[lists]]}))
+        if (lists < 0).any():
+            raise ValueError(f"Fewer than {k} articles for some customers: the popularity fill ran out.")
+        parts.append(
+            pd.DataFrame({"customer_id": customer_ids[c], "prediction": [" ".join(row) for row in article_ids[lists]]})
+        )
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/08_submission.ipynb #s013
-def submission_path(cfg: Config) -> Path: return cfg.artifacts_dir/'submission.csv'
+def submission_path(cfg: Config) -> Path:
+    return cfg.artifacts_dir / "submission.csv"
+
 
 def write_submission(df: pd.DataFrame, path) -> Path:
     "Write `df`'s customer_id and prediction as a CSV at `path`, atomically."
-    with atomic_path(path) as tmp: df[SUBMISSION_COLUMNS].to_csv(tmp, index=False)
+    with atomic_path(path) as tmp:
+        df[SUBMISSION_COLUMNS].to_csv(tmp, index=False)
     return Path(path)
+
 
 def check_submission(path, tables, k: int = 12) -> pd.DataFrame:
     "Read the submission at `path`; raise ValueError unless it has every customer of `tables` once, each with `k` distinct known article_ids."
     df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    def fail(problem): raise ValueError(f'{path}: {problem}')
-    if list(df.columns) != SUBMISSION_COLUMNS: fail(f"the header must be {','.join(SUBMISSION_COLUMNS)}, not {','.join(df.columns)}.")
+
+    def fail(problem):
+        raise ValueError(f"{path}: {problem}")
+
+    if list(df.columns) != SUBMISSION_COLUMNS:
+        fail(f"the header must be {','.join(SUBMISSION_COLUMNS)}, not {','.join(df.columns)}.")
     ids = df.customer_id
-    if ids.duplicated().any(): fail(f'customer {ids[ids.duplicated()].iloc[0]} has more than one row.')
-    missing, unknown = pd.Index(tables.customers.customer_id).difference(ids), pd.Index(ids).difference(tables.customers.customer_id)
-    if len(missing): fail(f'{len(missing):,} customers have no row, e.g. {missing[0]}; every customer needs one.')
-    if len(unknown): fail(f'{len(unknown):,} customer ids are not customers of this data, e.g. {unknown[0]}.')
-    form = df.prediction.str.fullmatch(rf'\d{{10}}(?: \d{{10}}){{{k - 1}}}')
-    if not form.all(): i = form.argmin(); fail(f'customer {ids[i]} has {df.prediction[i]!r}: not {k} article_ids of 10 digits separated by spaces.')
-    codes = pd.Index(tables.articles.article_id).get_indexer(df.prediction.str.split(' ', expand=True).to_numpy().ravel()).reshape(-1, k)
-    if (codes < 0).any(): r, c = np.argwhere(codes < 0)[0]; fail(f'article_id {df.prediction[r].split()[c]} (customer {ids[r]}) is not in the catalogue.')
-    s = np.sort(codes, 1); twice = (s[:, 1:] == s[:, :-1]).any(1)
-    if twice.any(): fail(f'customer {ids[twice.argmax()]} has an article_id twice in {df.prediction[twice.argmax()]!r}.')
+    if ids.duplicated().any():
+        fail(f"customer {ids[ids.duplicated()].iloc[0]} has more than one row.")
+    missing, unknown = (
+        pd.Index(tables.customers.customer_id).difference(ids),
+        pd.Index(ids).difference(tables.customers.customer_id),
+    )
+    if len(missing):
+        fail(f"{len(missing):,} customers have no row, e.g. {missing[0]}; every customer needs one.")
+    if len(unknown):
+        fail(f"{len(unknown):,} customer ids are not customers of this data, e.g. {unknown[0]}.")
+    form = df.prediction.str.fullmatch(rf"\d{{10}}(?: \d{{10}}){{{k - 1}}}")
+    if not form.all():
+        i = form.argmin()
+        fail(f"customer {ids[i]} has {df.prediction[i]!r}: not {k} article_ids of 10 digits separated by spaces.")
+    codes = (
+        pd.Index(tables.articles.article_id)
+        .get_indexer(df.prediction.str.split(" ", expand=True).to_numpy().ravel())
+        .reshape(-1, k)
+    )
+    if (codes < 0).any():
+        r, c = np.argwhere(codes < 0)[0]
+        fail(f"article_id {df.prediction[r].split()[c]} (customer {ids[r]}) is not in the catalogue.")
+    s = np.sort(codes, 1)
+    twice = (s[:, 1:] == s[:, :-1]).any(1)
+    if twice.any():
+        fail(f"customer {ids[twice.argmax()]} has an article_id twice in {df.prediction[twice.argmax()]!r}.")
     return df

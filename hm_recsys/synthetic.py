@@ -23,267 +23,492 @@ __all__ = ['GENERATOR_VERSION', 'END_DATE', 'KAGGLE_START', 'PRESETS', 'INDEX_GR
            'write_articles', 'write_customers', 'write_transactions', 'read_articles', 'generate', 'ensure_synthetic']
 
 # %% ../nbs/00a_synthetic.ipynb #c008
-GENERATOR_VERSION = '2'
-END_DATE = pd.Timestamp('2020-09-22')
-KAGGLE_START = pd.Timestamp('2018-09-20')
+GENERATOR_VERSION = "2"
+END_DATE = pd.Timestamp("2020-09-22")
+KAGGLE_START = pd.Timestamp("2018-09-20")
+
 
 @dataclass(frozen=True)
 class Preset:
     "The size of one synthetic dataset."
+
     n_articles: int
     n_customers: int
-    weeks: int           # days = weeks * 7, capped at the Kaggle period 2018-09-20 -> 2020-09-22
-    n_clusters: int      # taste clusters (customer segments)
+    weeks: int  # days = weeks * 7, capped at the Kaggle period 2018-09-20 -> 2020-09-22
+    n_clusters: int  # taste clusters (customer segments)
 
-PRESETS = {'tiny':  Preset(1_500, 2_000, 20, 16),
-           'small': Preset(15_000, 150_000, 105, 48),
-           'full':  Preset(105_542, 1_371_980, 105, 160)}
+
+PRESETS = {
+    "tiny": Preset(1_500, 2_000, 20, 16),
+    "small": Preset(15_000, 150_000, 105, 48),
+    "full": Preset(105_542, 1_371_980, 105, 160),
+}
+
 
 def preset_dates(p: Preset) -> pd.DatetimeIndex:
     "The days a preset covers, ending on 2020-09-22."
-    return pd.date_range(max(END_DATE - pd.Timedelta(days=7*p.weeks - 1), KAGGLE_START), END_DATE, freq='D')
+    return pd.date_range(max(END_DATE - pd.Timedelta(days=7 * p.weeks - 1), KAGGLE_START), END_DATE, freq="D")
 
 # %% ../nbs/00a_synthetic.ipynb #c011
 @dataclass(frozen=True)
 class Behaviour:
     "Parameters of the purchase model (shared by the simulator and the oracle)."
-    dim: int = 16                 # latent taste space
-    beta: float = 4.0             # sharpness of taste: exp(beta * <customer, article>)
-    pop_sigma: float = 0.3        # lognormal spread of article base popularity
-    life_tau: float = 6.0         # mean weeks of an article's popularity decay
-    spike: float = 14.0           # extra popularity right after launch (campaign, newness) ...
-    spike_tau: float = 1.5        # ... fading with this time constant (days)
-    evergreen: float = 0.03       # share of long-lived basics
-    evergreen_tau: float = 40.0   # their popularity decay, weeks
-    rate_median: float = 0.0155   # median shopping days per week
-    rate_sigma: float = 1.6       # lognormal spread of customer activity
-    rate_max: float = 1.0         # cap on shopping days per week
-    basket_extra: float = 1.75    # mean distinct articles per basket beyond the first
-    basket_r: float = 1.3         # negative-binomial dispersion of basket sizes
-    unit_p: float = 0.075         # probability of extra units of a basket article
-    unit_q: float = 0.7           # geometric parameter of the number of extra units
-    rep_short: float = 0.07       # chance that a shopping day is a repurchase visit right after a purchase day ...
-    rep_tau: float = 4.0          # ... decaying with this time constant (days)
-    rep_long: float = 0.003       # chance that an article of an ordinary basket is a repurchase
-    ret_p: float = 0.27           # chance of coming back for a repurchase visit after a shopping day ...
-    ret_mean: float = 5.0         # ... this many days later on average (geometric)
-    visit_extra: float = 0.1      # mean articles of a repurchase visit beyond the first (Poisson)
-    visit_rate: float = 0.1       # frequent shoppers make fewer planned repurchase visits: factor 1/(1 + rate/visit_rate)
-    recall_tau: float = 3.0       # recency weighting (days) of which past article is bought again
-    sibling_p: float = 0.25       # a repurchase takes a variant of the product (same product_code), uniformly
-    primary: float = 0.8          # weight of a customer's main taste cluster (the rest: a second one)
-    online: float = 0.69          # mean share of online purchases
-    online_conc: float = 0.8      # Beta concentration of channel preference (small = polarised customers)
-    buffer: int = 16              # past purchases remembered per customer
+
+    dim: int = 16  # latent taste space
+    beta: float = 4.0  # sharpness of taste: exp(beta * <customer, article>)
+    pop_sigma: float = 0.3  # lognormal spread of article base popularity
+    life_tau: float = 6.0  # mean weeks of an article's popularity decay
+    spike: float = 14.0  # extra popularity right after launch (campaign, newness) ...
+    spike_tau: float = 1.5  # ... fading with this time constant (days)
+    evergreen: float = 0.03  # share of long-lived basics
+    evergreen_tau: float = 40.0  # their popularity decay, weeks
+    rate_median: float = 0.0155  # median shopping days per week
+    rate_sigma: float = 1.6  # lognormal spread of customer activity
+    rate_max: float = 1.0  # cap on shopping days per week
+    basket_extra: float = 1.75  # mean distinct articles per basket beyond the first
+    basket_r: float = 1.3  # negative-binomial dispersion of basket sizes
+    unit_p: float = 0.075  # probability of extra units of a basket article
+    unit_q: float = 0.7  # geometric parameter of the number of extra units
+    rep_short: float = 0.07  # chance that a shopping day is a repurchase visit right after a purchase day ...
+    rep_tau: float = 4.0  # ... decaying with this time constant (days)
+    rep_long: float = 0.003  # chance that an article of an ordinary basket is a repurchase
+    ret_p: float = 0.27  # chance of coming back for a repurchase visit after a shopping day ...
+    ret_mean: float = 5.0  # ... this many days later on average (geometric)
+    visit_extra: float = 0.1  # mean articles of a repurchase visit beyond the first (Poisson)
+    visit_rate: float = 0.1  # frequent shoppers make fewer planned repurchase visits: factor 1/(1 + rate/visit_rate)
+    recall_tau: float = 3.0  # recency weighting (days) of which past article is bought again
+    sibling_p: float = 0.25  # a repurchase takes a variant of the product (same product_code), uniformly
+    primary: float = 0.8  # weight of a customer's main taste cluster (the rest: a second one)
+    online: float = 0.69  # mean share of online purchases
+    online_conc: float = 0.8  # Beta concentration of channel preference (small = polarised customers)
+    buffer: int = 16  # past purchases remembered per customer
 
 # %% ../nbs/00a_synthetic.ipynb #c013
 INDEX_GROUPS = {  # index group (no, catalogue share): [(index code, index name, share within group, sections)]
-    ('Ladieswear', 1, .377): [
-        ('A', 'Ladieswear', .65, ['Womens Everyday Collection', 'Womens Casual', 'Womens Tailoring', 'Womens Trend',
-                                  'Womens Premium', 'Womens Everyday Basics', 'Womens Jackets', 'Womens Denim', 'Mama',
-                                  'Collaborations', 'Special Collections']),
-        ('B', 'Lingeries/Tights', .17, ['Womens Lingerie', 'Womens Nightwear, Socks & Tigh', 'Womens Swimwear, beachwear']),
-        ('C', 'Ladies Accessories', .18, ['Womens Small accessories', 'Womens Big accessories', 'Womens Shoes'])],
-    ('Divided', 2, .144): [
-        ('D', 'Divided', 1., ['Divided Collection', 'Divided Basics', 'Divided Projects', 'Divided Accessories',
-                              'Divided Selected', 'Divided Complements Other', 'Ladies Denim'])],
-    ('Menswear', 3, .119): [
-        ('F', 'Menswear', 1., ['Men Underwear', 'Mens Outerwear', 'Men Suits & Tailoring', 'Men Shoes', 'Men Accessories',
-                               'Men Project', 'Men Edition', 'Contemporary Casual', 'Contemporary Smart',
-                               'Contemporary Street', 'Denim Men', 'Men Other', 'Men Other 2'])],
-    ('Sport', 26, .032): [
-        ('S', 'Sport', 1., ['Ladies H&M Sport', 'Men H&M Sport', 'Kids Sports'])],
-    ('Baby/Children', 4, .328): [
-        ('G', 'Baby Sizes 50-98', .26, ['Baby Essentials & Complements', 'Baby Girl', 'Baby Boy', 'Kids & Baby Shoes']),
-        ('H', 'Children Sizes 92-140', .36, ['Kids Girl', 'Kids Boy', 'Kids Outerwear', 'Girls Underwear & Basics',
-                                             'Boys Underwear & Basics']),
-        ('I', 'Children Sizes 134-170', .25, ['Young Girl', 'Young Boy', 'Kids Local Relevance', 'Young Basics']),
-        ('J', 'Children Accessories, Swimwear', .13, ['Kids Accessories, Swimwear & D', 'Kids Swimwear',
-                                                       'Kids Small Accessories', 'Kids Shoes'])]}
-IG_CATALOGUE = {g: share for g, _, share in INDEX_GROUPS}   # the real catalogue share of each index group
+    ("Ladieswear", 1, 0.377): [
+        (
+            "A",
+            "Ladieswear",
+            0.65,
+            [
+                "Womens Everyday Collection",
+                "Womens Casual",
+                "Womens Tailoring",
+                "Womens Trend",
+                "Womens Premium",
+                "Womens Everyday Basics",
+                "Womens Jackets",
+                "Womens Denim",
+                "Mama",
+                "Collaborations",
+                "Special Collections",
+            ],
+        ),
+        (
+            "B",
+            "Lingeries/Tights",
+            0.17,
+            ["Womens Lingerie", "Womens Nightwear, Socks & Tigh", "Womens Swimwear, beachwear"],
+        ),
+        ("C", "Ladies Accessories", 0.18, ["Womens Small accessories", "Womens Big accessories", "Womens Shoes"]),
+    ],
+    ("Divided", 2, 0.144): [
+        (
+            "D",
+            "Divided",
+            1.0,
+            [
+                "Divided Collection",
+                "Divided Basics",
+                "Divided Projects",
+                "Divided Accessories",
+                "Divided Selected",
+                "Divided Complements Other",
+                "Ladies Denim",
+            ],
+        )
+    ],
+    ("Menswear", 3, 0.119): [
+        (
+            "F",
+            "Menswear",
+            1.0,
+            [
+                "Men Underwear",
+                "Mens Outerwear",
+                "Men Suits & Tailoring",
+                "Men Shoes",
+                "Men Accessories",
+                "Men Project",
+                "Men Edition",
+                "Contemporary Casual",
+                "Contemporary Smart",
+                "Contemporary Street",
+                "Denim Men",
+                "Men Other",
+                "Men Other 2",
+            ],
+        )
+    ],
+    ("Sport", 26, 0.032): [("S", "Sport", 1.0, ["Ladies H&M Sport", "Men H&M Sport", "Kids Sports"])],
+    ("Baby/Children", 4, 0.328): [
+        (
+            "G",
+            "Baby Sizes 50-98",
+            0.26,
+            ["Baby Essentials & Complements", "Baby Girl", "Baby Boy", "Kids & Baby Shoes"],
+        ),
+        (
+            "H",
+            "Children Sizes 92-140",
+            0.36,
+            ["Kids Girl", "Kids Boy", "Kids Outerwear", "Girls Underwear & Basics", "Boys Underwear & Basics"],
+        ),
+        ("I", "Children Sizes 134-170", 0.25, ["Young Girl", "Young Boy", "Kids Local Relevance", "Young Basics"]),
+        (
+            "J",
+            "Children Accessories, Swimwear",
+            0.13,
+            ["Kids Accessories, Swimwear & D", "Kids Swimwear", "Kids Small Accessories", "Kids Shoes"],
+        ),
+    ],
+}
+IG_CATALOGUE = {g: share for g, _, share in INDEX_GROUPS}  # the real catalogue share of each index group
+
 
 def _read_table(name: str) -> list[list[str]]:
     "The rows of a CSV table shipped with the package (`hm_recsys/<name>`), as lists of strings, header left out."
-    with resources.files('hm_recsys').joinpath(name).open('r', encoding='utf-8', newline='') as f:
+    with resources.files("hm_recsys").joinpath(name).open("r", encoding="utf-8", newline="") as f:
         return list(csv.reader(f))[1:]
+
 
 # product type: (product group, garment group, price, weight, who: W women/girls only, K children only, '' any),
 # read from hm_recsys/product_types.csv; a product group is a key of _G or a name
-_G = {'U': 'Garment Upper body', 'L': 'Garment Lower body', 'F': 'Garment Full body', 'N': 'Underwear',
-      'S': 'Socks & Tights', 'W': 'Nightwear', 'B': 'Swimwear', 'H': 'Shoes', 'A': 'Accessories'}
-PRODUCT_TYPES = _read_table('product_types.csv')   # [name, group, garment, price, weight, who], all strings
-COLOURS = ('Black,White,Dark Blue,Light Pink,Grey,Light Beige,Blue,Beige,Off White,Dark Grey,Light Blue,Red,Dark Red,Pink,'
-           'Dark Green,Khaki green,Light Grey,Yellowish Brown,Greyish Beige,Dark Beige,Light Orange,Greenish Khaki,Dark Orange,'
-           'Light Yellow,Yellow,Light Purple,Dark Pink,Light Green,Green,Light Turquoise,Dark Yellow,Turquoise,Dark Turquoise,'
-           'Purple,Dark Purple,Orange,Silver,Gold,Other Pink,Other Yellow,Yellowish Green,Other Red,Other Orange,Light Red,'
-           'Other Green,Other Blue,Bronze/Copper,Transparent,Other Turquoise,Other Purple').split(',')   # most frequent first
-APPEARANCES = ['Solid', 'All over pattern', 'Melange', 'Stripe', 'Denim', 'Front print', 'Placement print', 'Check',
-               'Lace', 'Dot', 'Mixed solid/pattern', 'Embroidery', 'Glittering/Metallic', 'Jacquard', 'Sequin',
-               'Colour blocking', 'Transparent', 'Contrast', 'Chambray', 'Argyle', 'Treatment', 'Neps', 'Mesh', 'Slub',
-               'Application/3D', 'Metallic', 'Hologram', 'Other structure', 'Other pattern', 'Unknown']
+_G = {
+    "U": "Garment Upper body",
+    "L": "Garment Lower body",
+    "F": "Garment Full body",
+    "N": "Underwear",
+    "S": "Socks & Tights",
+    "W": "Nightwear",
+    "B": "Swimwear",
+    "H": "Shoes",
+    "A": "Accessories",
+}
+PRODUCT_TYPES = _read_table("product_types.csv")  # [name, group, garment, price, weight, who], all strings
+COLOURS = (
+    "Black,White,Dark Blue,Light Pink,Grey,Light Beige,Blue,Beige,Off White,Dark Grey,Light Blue,Red,Dark Red,Pink,"
+    "Dark Green,Khaki green,Light Grey,Yellowish Brown,Greyish Beige,Dark Beige,Light Orange,Greenish Khaki,Dark Orange,"
+    "Light Yellow,Yellow,Light Purple,Dark Pink,Light Green,Green,Light Turquoise,Dark Yellow,Turquoise,Dark Turquoise,"
+    "Purple,Dark Purple,Orange,Silver,Gold,Other Pink,Other Yellow,Yellowish Green,Other Red,Other Orange,Light Red,"
+    "Other Green,Other Blue,Bronze/Copper,Transparent,Other Turquoise,Other Purple"
+).split(",")  # most frequent first
+APPEARANCES = [
+    "Solid",
+    "All over pattern",
+    "Melange",
+    "Stripe",
+    "Denim",
+    "Front print",
+    "Placement print",
+    "Check",
+    "Lace",
+    "Dot",
+    "Mixed solid/pattern",
+    "Embroidery",
+    "Glittering/Metallic",
+    "Jacquard",
+    "Sequin",
+    "Colour blocking",
+    "Transparent",
+    "Contrast",
+    "Chambray",
+    "Argyle",
+    "Treatment",
+    "Neps",
+    "Mesh",
+    "Slub",
+    "Application/3D",
+    "Metallic",
+    "Hologram",
+    "Other structure",
+    "Other pattern",
+    "Unknown",
+]
 GARMENT_GROUPS = sorted({t[2] for t in PRODUCT_TYPES})
 
 # %% ../nbs/00a_synthetic.ipynb #c016
 def _ptypes() -> pd.DataFrame:
-    t = pd.DataFrame(PRODUCT_TYPES, columns=['name', 'group', 'garment', 'price', 'weight', 'who'])
-    return t.assign(group=t.group.map(lambda g: _G.get(g, g)), price=t.price.astype(float), weight=t.weight.astype(float),
-                    no=252 + 2*np.arange(len(t)))
+    t = pd.DataFrame(PRODUCT_TYPES, columns=["name", "group", "garment", "price", "weight", "who"])
+    return t.assign(
+        group=t.group.map(lambda g: _G.get(g, g)),
+        price=t.price.astype(float),
+        weight=t.weight.astype(float),
+        no=252 + 2 * np.arange(len(t)),
+    )
+
 
 def _departments(rng: np.random.Generator, n: int = 299) -> pd.DataFrame:
     "Departments over the sections of INDEX_GROUPS, each with a garment group allowed for its index group."
     t, rows = _ptypes(), []
     for (ig, ig_no, _), idxs in INDEX_GROUPS.items():
-        ok = t[(t.who == '') | ((t.who == 'W') & (ig != 'Menswear')) | ((t.who == 'K') & (ig == 'Baby/Children'))]
-        gw = ok.groupby('garment').weight.sum()
+        ok = t[(t.who == "") | ((t.who == "W") & (ig != "Menswear")) | ((t.who == "K") & (ig == "Baby/Children"))]
+        gw = ok.groupby("garment").weight.sum()
         for code, name, _, secs in idxs:
-            for s in secs: rows.append((ig, ig_no, code, name, s, gw.index.values, (gw/gw.sum()).values))
-    per = np.full(len(rows), n // len(rows)); per[rng.choice(len(rows), n - per.sum(), replace=False)] += 1
+            for s in secs:
+                rows.append((ig, ig_no, code, name, s, gw.index.values, (gw / gw.sum()).values))
+    per = np.full(len(rows), n // len(rows))
+    per[rng.choice(len(rows), n - per.sum(), replace=False)] += 1
     deps = []
     for (ig, ig_no, code, name, s, gs, gp), m in zip(rows, per):
-        for g in rng.choice(gs, m, p=gp): deps.append((ig, ig_no, code, name, s, g))
-    d = pd.DataFrame(deps, columns=['index_group_name', 'index_group_no', 'index_code', 'index_name', 'section_name', 'garment_group_name'])
-    d['section_no'] = d.section_name.map({s: i for i, s in enumerate(d.section_name.unique(), 2)})
-    d['garment_group_no'] = d.garment_group_name.map({g: 1001 + i for i, g in enumerate(GARMENT_GROUPS)})
-    d['department_no'] = np.sort(rng.choice(np.arange(1000, 10000), len(d), replace=False))
-    d['department_name'] = d.section_name.str.split().str[0] + ' ' + d.garment_group_name
+        for g in rng.choice(gs, m, p=gp):
+            deps.append((ig, ig_no, code, name, s, g))
+    d = pd.DataFrame(
+        deps,
+        columns=[
+            "index_group_name",
+            "index_group_no",
+            "index_code",
+            "index_name",
+            "section_name",
+            "garment_group_name",
+        ],
+    )
+    d["section_no"] = d.section_name.map({s: i for i, s in enumerate(d.section_name.unique(), 2)})
+    d["garment_group_no"] = d.garment_group_name.map({g: 1001 + i for i, g in enumerate(GARMENT_GROUPS)})
+    d["department_no"] = np.sort(rng.choice(np.arange(1000, 10000), len(d), replace=False))
+    d["department_name"] = d.section_name.str.split().str[0] + " " + d.garment_group_name
     return d
 
 # %% ../nbs/00a_synthetic.ipynb #c018
-_NAMES = ('Tilly Nora Lima Ace Bella Cora Dana Ella Fay Gina Hope Iris Juno Kim Luna Mia Nell Opal Pia Rae Sia Tess Uma '
-          'Vera Wren Zoe Alex Ben Carl Dan Eli Finn Gus Hugo Ivo Jack Leo Max Ned Otto Sam Theo Vic Will').split()
-_DESC = [('Soft', 'jersey'), ('Fitted', 'cotton'), ('Relaxed', 'woven fabric'), ('Fine-knit', 'viscose'), ('Oversized', 'sweatshirt fabric'),
-         ('Airy', 'linen blend'), ('Stretch', 'denim'), ('Ribbed', 'organic cotton'), ('Padded', 'recycled polyester'), ('Lightweight', 'satin')]
-_FEAT = ['narrow shoulder straps', 'a round neckline', 'long sleeves', 'an elasticated waist', 'buttons down the front',
-         'side pockets', 'a V-neck', 'a high waist', 'a printed motif', 'a wrapover front', 'a zip at the back', 'a hood']
+_NAMES = (
+    "Tilly Nora Lima Ace Bella Cora Dana Ella Fay Gina Hope Iris Juno Kim Luna Mia Nell Opal Pia Rae Sia Tess Uma "
+    "Vera Wren Zoe Alex Ben Carl Dan Eli Finn Gus Hugo Ivo Jack Leo Max Ned Otto Sam Theo Vic Will"
+).split()
+_DESC = [
+    ("Soft", "jersey"),
+    ("Fitted", "cotton"),
+    ("Relaxed", "woven fabric"),
+    ("Fine-knit", "viscose"),
+    ("Oversized", "sweatshirt fabric"),
+    ("Airy", "linen blend"),
+    ("Stretch", "denim"),
+    ("Ribbed", "organic cotton"),
+    ("Padded", "recycled polyester"),
+    ("Lightweight", "satin"),
+]
+_FEAT = [
+    "narrow shoulder straps",
+    "a round neckline",
+    "long sleeves",
+    "an elasticated waist",
+    "buttons down the front",
+    "side pockets",
+    "a V-neck",
+    "a high waist",
+    "a printed motif",
+    "a wrapover front",
+    "a zip at the back",
+    "a hood",
+]
+
 
 def synth_articles(n_articles: int, rng: np.random.Generator) -> pd.DataFrame:
     "A synthetic catalogue of `n_articles` colour variants in the 25 columns of the Kaggle `articles.csv`."
     t, d = _ptypes(), _departments(rng)
-    nv = np.minimum(rng.geometric(1/2.23, int(n_articles/2.23*1.2) + 10), 60)
-    nv = nv[:np.searchsorted(np.cumsum(nv), n_articles) + 1]; nv[-1] -= nv.sum() - n_articles
+    nv = np.minimum(rng.geometric(1 / 2.23, int(n_articles / 2.23 * 1.2) + 10), 60)
+    nv = nv[: np.searchsorted(np.cumsum(nv), n_articles) + 1]
+    nv[-1] -= nv.sum() - n_articles
     n_prod = len(nv)
-    idx_share = {i[0]: IG_CATALOGUE[k[0]]*i[2] for k, v in INDEX_GROUPS.items() for i in v}
-    codes = np.array(list(idx_share)); pr = np.array(list(idx_share.values()))
-    idx = rng.choice(codes, n_prod, p=pr/pr.sum())
+    idx_share = {i[0]: IG_CATALOGUE[k[0]] * i[2] for k, v in INDEX_GROUPS.items() for i in v}
+    codes = np.array(list(idx_share))
+    pr = np.array(list(idx_share.values()))
+    idx = rng.choice(codes, n_prod, p=pr / pr.sum())
     dep = np.empty(n_prod, int)
-    for c in codes:   # a department of the index, uniformly (so every section gets products)
-        m = idx == c; cand = np.flatnonzero(d.index_code.values == c); dep[m] = rng.choice(cand, m.sum())
+    for c in codes:  # a department of the index, uniformly (so every section gets products)
+        m = idx == c
+        cand = np.flatnonzero(d.index_code.values == c)
+        dep[m] = rng.choice(cand, m.sum())
     ptype = np.empty(n_prod, int)
     for j in np.unique(dep):
-        m = dep == j; ig = d.index_group_name.iat[j]
-        ok = (t.garment == d.garment_group_name.iat[j]) & ((t.who == '') | ((t.who == 'W') & (ig != 'Menswear')) |
-                                                        ((t.who == 'K') & (ig == 'Baby/Children')))
-        w = np.where(ok, t.weight, 0.) + np.where(ok, .15, 0)
-        ptype[m] = rng.choice(len(t), m.sum(), p=w/w.sum())
+        m = dep == j
+        ig = d.index_group_name.iat[j]
+        ok = (t.garment == d.garment_group_name.iat[j]) & (
+            (t.who == "") | ((t.who == "W") & (ig != "Menswear")) | ((t.who == "K") & (ig == "Baby/Children"))
+        )
+        w = np.where(ok, t.weight, 0.0) + np.where(ok, 0.15, 0)
+        ptype[m] = rng.choice(len(t), m.sum(), p=w / w.sum())
     pcode = np.sort(rng.choice(np.arange(108_775, 959_462), n_prod, replace=False))
-    app = rng.choice(len(APPEARANCES), n_prod, p=(w := 1/np.arange(1, 31)**1.5)/w.sum())
-    name = np.char.add(np.char.add(rng.choice(_NAMES, n_prod).astype(str), ' '), t.name.values[ptype].astype(str))
+    app = rng.choice(len(APPEARANCES), n_prod, p=(w := 1 / np.arange(1, 31) ** 1.5) / w.sum())
+    name = np.char.add(np.char.add(rng.choice(_NAMES, n_prod).astype(str), " "), t.name.values[ptype].astype(str))
     desc_i, feat_i = rng.integers(len(_DESC), size=n_prod), rng.integers(len(_FEAT), size=n_prod)
     # colour variants
     prod = np.repeat(np.arange(n_prod), nv)
     suffix = np.concatenate([np.sort(rng.choice(np.arange(1, 100), k, replace=False)) for k in nv])
-    colour = rng.choice(len(COLOURS), len(prod), p=(w := 1/np.arange(1, 51)**1.2)/w.sum())
-    shade = np.array([c.split()[0] if c.split()[0] in ('Light', 'Dark', 'Other') else 'Medium' for c in COLOURS])
-    base = np.array([c.split()[-1].capitalize() for c in COLOURS]); base_ids = {b: i + 1 for i, b in enumerate(dict.fromkeys(base))}
-    val_ids = {'Medium': 7, 'Light': 3, 'Dark': 4, 'Other': 2}
+    colour = rng.choice(len(COLOURS), len(prod), p=(w := 1 / np.arange(1, 51) ** 1.2) / w.sum())
+    shade = np.array([c.split()[0] if c.split()[0] in ("Light", "Dark", "Other") else "Medium" for c in COLOURS])
+    base = np.array([c.split()[-1].capitalize() for c in COLOURS])
+    base_ids = {b: i + 1 for i, b in enumerate(dict.fromkeys(base))}
+    val_ids = {"Medium": 7, "Light": 3, "Dark": 4, "Other": 2}
     pt, dp = t.iloc[ptype[prod]].reset_index(drop=True), d.iloc[dep[prod]].reset_index(drop=True)
-    return pd.DataFrame({
-        'article_id': np.char.zfill((pcode[prod]*1000 + suffix).astype(str), 10),
-        'product_code': pcode[prod], 'prod_name': name[prod],
-        'product_type_no': pt.no, 'product_type_name': pt.name, 'product_group_name': pt.group,
-        'graphical_appearance_no': 1010001 + app[prod], 'graphical_appearance_name': np.array(APPEARANCES)[app[prod]],
-        'colour_group_code': colour + 1, 'colour_group_name': np.array(COLOURS)[colour],
-        'perceived_colour_value_id': [val_ids[s] for s in shade[colour]],
-        'perceived_colour_value_name': np.where(shade[colour] == 'Other', 'Medium Dusty', shade[colour]),
-        'perceived_colour_master_id': [base_ids[b] for b in base[colour]], 'perceived_colour_master_name': base[colour],
-        'department_no': dp.department_no, 'department_name': dp.department_name,
-        'index_code': dp.index_code, 'index_name': dp.index_name, 'index_group_no': dp.index_group_no,
-        'index_group_name': dp.index_group_name, 'section_no': dp.section_no, 'section_name': dp.section_name,
-        'garment_group_no': dp.garment_group_no, 'garment_group_name': dp.garment_group_name,
-        'detail_desc': [f'{_DESC[i][0]} {t.name.iat[p].lower()} in {_DESC[i][1]} with {_FEAT[f]}.'
-                        for i, f, p in zip(desc_i[prod], feat_i[prod], ptype[prod])]})
+    return pd.DataFrame(
+        {
+            "article_id": np.char.zfill((pcode[prod] * 1000 + suffix).astype(str), 10),
+            "product_code": pcode[prod],
+            "prod_name": name[prod],
+            "product_type_no": pt.no,
+            "product_type_name": pt.name,
+            "product_group_name": pt.group,
+            "graphical_appearance_no": 1010001 + app[prod],
+            "graphical_appearance_name": np.array(APPEARANCES)[app[prod]],
+            "colour_group_code": colour + 1,
+            "colour_group_name": np.array(COLOURS)[colour],
+            "perceived_colour_value_id": [val_ids[s] for s in shade[colour]],
+            "perceived_colour_value_name": np.where(shade[colour] == "Other", "Medium Dusty", shade[colour]),
+            "perceived_colour_master_id": [base_ids[b] for b in base[colour]],
+            "perceived_colour_master_name": base[colour],
+            "department_no": dp.department_no,
+            "department_name": dp.department_name,
+            "index_code": dp.index_code,
+            "index_name": dp.index_name,
+            "index_group_no": dp.index_group_no,
+            "index_group_name": dp.index_group_name,
+            "section_no": dp.section_no,
+            "section_name": dp.section_name,
+            "garment_group_no": dp.garment_group_no,
+            "garment_group_name": dp.garment_group_name,
+            "detail_desc": [
+                f"{_DESC[i][0]} {t.name.iat[p].lower()} in {_DESC[i][1]} with {_FEAT[f]}."
+                for i, f, p in zip(desc_i[prod], feat_i[prod], ptype[prod])
+            ],
+        }
+    )
 
 # %% ../nbs/00a_synthetic.ipynb #c021
-IG_ROWS = {'Ladieswear': .626, 'Divided': .243, 'Menswear': .057, 'Sport': .055, 'Baby/Children': .02}
-PG_ROWS = {'Garment Upper body': .48, 'Garment Lower body': .227, 'Garment Full body': .082, 'Underwear': .076,
-           'Accessories': .051}
-_BAND_PREF = np.array([[.45, .35, .10, .07, .03],   # age < 30: Ladieswear, Divided, Menswear, Sport, Baby/Children
-                       [.55, .10, .12, .06, .17],   # 30-44
-                       [.65, .07, .14, .04, .10]])  # 45+
+IG_ROWS = {"Ladieswear": 0.626, "Divided": 0.243, "Menswear": 0.057, "Sport": 0.055, "Baby/Children": 0.02}
+PG_ROWS = {
+    "Garment Upper body": 0.48,
+    "Garment Lower body": 0.227,
+    "Garment Full body": 0.082,
+    "Underwear": 0.076,
+    "Accessories": 0.051,
+}
+_BAND_PREF = np.array(
+    [
+        [0.45, 0.35, 0.10, 0.07, 0.03],  # age < 30: Ladieswear, Divided, Menswear, Sport, Baby/Children
+        [0.55, 0.10, 0.12, 0.06, 0.17],  # 30-44
+        [0.65, 0.07, 0.14, 0.04, 0.10],
+    ]
+)  # 45+
+
 
 def season(dates: pd.DatetimeIndex) -> np.ndarray:
     "Relative daily sales volume: summer high, winter low, sale peaks, a spring-2020 dip."
-    doy, md = dates.day_of_year.values, dates.month.values*100 + dates.day.values
-    s = np.exp(.3*np.cos(2*np.pi*(doy - 175)/365.25)) * (1 + .15*(dates.day_of_week.values >= 5))
+    doy, md = dates.day_of_year.values, dates.month.values * 100 + dates.day.values
+    s = np.exp(0.3 * np.cos(2 * np.pi * (doy - 175) / 365.25)) * (1 + 0.15 * (dates.day_of_week.values >= 5))
     s *= np.where((md >= 1122) & (md <= 1130), 4.0, 1) * np.where((md >= 615) & (md <= 705), 1.6, 1)
-    s *= np.where((md >= 1226) | (md <= 110), 1.5, 1) * np.where((md >= 205) & (md <= 225), .6, 1)
-    return s * np.where((dates >= '2020-03-15') & (dates <= '2020-05-10'), .35, 1)
+    s *= np.where((md >= 1226) | (md <= 110), 1.5, 1) * np.where((md >= 205) & (md <= 225), 0.6, 1)
+    return s * np.where((dates >= "2020-03-15") & (dates <= "2020-05-10"), 0.35, 1)
+
 
 def _sale(dates: pd.DatetimeIndex) -> np.ndarray:
-    md = dates.month.values*100 + dates.day.values
+    md = dates.month.values * 100 + dates.day.values
     return ((md >= 615) & (md <= 731)) | (md >= 1226) | (md <= 131) | ((md >= 1122) & (md <= 1130))
 
 # %% ../nbs/00a_synthetic.ipynb #c023
-_ARRAYS = ('V', 'M', 'weight', 'launch', 'tau', 'evergreen', 'markdown', 'base_price', 'prod_start', 'prod_len',
-           'k1', 'k2', 'w1', 'rate', 'online', 'cluster_mass', 'article_ids', 'customer_ids')
+_ARRAYS = (
+    "V",
+    "M",
+    "weight",
+    "launch",
+    "tau",
+    "evergreen",
+    "markdown",
+    "base_price",
+    "prod_start",
+    "prod_len",
+    "k1",
+    "k2",
+    "w1",
+    "rate",
+    "online",
+    "cluster_mass",
+    "article_ids",
+    "customer_ids",
+)
+
 
 @dataclass
 class World:
     "The generator's latent state: what the simulator samples from and the oracle scores with."
+
     b: Behaviour
-    start: pd.Timestamp    # day 0
+    start: pd.Timestamp  # day 0
     n_days: int
-    V: np.ndarray          # (articles, dim) article taste vectors
-    M: np.ndarray          # (clusters, dim) taste-cluster centroids
-    weight: np.ndarray     # article base popularity
-    launch: np.ndarray     # launch day of the article's product (may be < 0: launched before the data starts)
-    tau: np.ndarray        # popularity decay, weeks
+    V: np.ndarray  # (articles, dim) article taste vectors
+    M: np.ndarray  # (clusters, dim) taste-cluster centroids
+    weight: np.ndarray  # article base popularity
+    launch: np.ndarray  # launch day of the article's product (may be < 0: launched before the data starts)
+    tau: np.ndarray  # popularity decay, weeks
     evergreen: np.ndarray  # long-lived basics (not marked down with age)
-    markdown: np.ndarray   # price factor in sales
-    base_price: np.ndarray # full price, in the units of the Kaggle file
-    prod_start: np.ndarray # first article of the article's product (articles are sorted by id)
-    prod_len: np.ndarray   # number of colour variants of the product
-    k1: np.ndarray         # customer's main taste cluster
-    k2: np.ndarray         # customer's second taste cluster
-    w1: np.ndarray         # weight of the main cluster
-    rate: np.ndarray       # shopping days per week (at mean season)
-    online: np.ndarray     # probability that a shopping day is online
-    cluster_mass: np.ndarray # share of purchases by cluster (for customers the world does not know)
+    markdown: np.ndarray  # price factor in sales
+    base_price: np.ndarray  # full price, in the units of the Kaggle file
+    prod_start: np.ndarray  # first article of the article's product (articles are sorted by id)
+    prod_len: np.ndarray  # number of colour variants of the product
+    k1: np.ndarray  # customer's main taste cluster
+    k2: np.ndarray  # customer's second taste cluster
+    w1: np.ndarray  # weight of the main cluster
+    rate: np.ndarray  # shopping days per week (at mean season)
+    online: np.ndarray  # probability that a shopping day is online
+    cluster_mass: np.ndarray  # share of purchases by cluster (for customers the world does not know)
     article_ids: np.ndarray
     customer_ids: np.ndarray
 
     @cached_property
-    def dates(self) -> pd.DatetimeIndex: return pd.date_range(self.start, periods=self.n_days, freq='D')
+    def dates(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.start, periods=self.n_days, freq="D")
+
     @cached_property
-    def sale(self) -> np.ndarray: return _sale(self.dates)
+    def sale(self) -> np.ndarray:
+        return _sale(self.dates)
+
     def day(self, t) -> np.ndarray:
         "Day index of timestamps `t` (day 0 = `start`)."
         return ((pd.DatetimeIndex(np.atleast_1d(pd.to_datetime(t))) - self.start).days).values
+
     def week(self, day) -> np.ndarray:
         "Week index of day indices: weeks end on the last day (2020-09-22), the first may be partial."
         return (np.asarray(day) + (-self.n_days) % 7) // 7
 
     def save(self, path: Path):
-        np.savez(path, **{k: getattr(self, k).astype('S') if k.endswith('_ids') else getattr(self, k) for k in _ARRAYS})
-        Path(path).with_suffix('.json').write_text(json.dumps(
-            {'behaviour': asdict(self.b), 'start': str(self.start.date()), 'n_days': self.n_days}, indent=1))
+        np.savez(path, **{k: getattr(self, k).astype("S") if k.endswith("_ids") else getattr(self, k) for k in _ARRAYS})
+        Path(path).with_suffix(".json").write_text(
+            json.dumps({"behaviour": asdict(self.b), "start": str(self.start.date()), "n_days": self.n_days}, indent=1)
+        )
+
     @classmethod
     def load(cls, path: Path) -> World:
-        meta, z = json.loads(Path(path).with_suffix('.json').read_text()), np.load(path)
-        return cls(Behaviour(**meta['behaviour']), pd.Timestamp(meta['start']), meta['n_days'],
-                   **{k: z[k].astype(str) if k.endswith('_ids') else z[k] for k in _ARRAYS})
+        meta, z = json.loads(Path(path).with_suffix(".json").read_text()), np.load(path)
+        return cls(
+            Behaviour(**meta["behaviour"]),
+            pd.Timestamp(meta["start"]),
+            meta["n_days"],
+            **{k: z[k].astype(str) if k.endswith("_ids") else z[k] for k in _ARRAYS},
+        )
 
 # %% ../nbs/00a_synthetic.ipynb #c025
 def life(w: World, day: int) -> np.ndarray:
     "Popularity life cycle of every article on `day`: a launch spike of a day or two, then decay over weeks (0 below 0.1%)."
     x = day - w.launch
     x0 = np.maximum(x, 0)
-    v = np.exp(-x0/(7*w.tau)) + w.b.spike*np.exp(-x0/w.b.spike_tau)
-    return np.where((x >= 0) & (v >= 1e-3), v, 0.).astype(np.float32)
+    v = np.exp(-x0 / (7 * w.tau)) + w.b.spike * np.exp(-x0 / w.b.spike_tau)
+    return np.where((x >= 0) & (v >= 1e-3), v, 0.0).astype(np.float32)
+
 
 def affinity(w: World) -> np.ndarray:
     "Taste affinity exp(beta <centroid, article>) of every cluster for every article, (clusters, articles)."
     return np.exp(w.b.beta * (w.M @ w.V.T)).astype(np.float32)
+
 
 def explore_probs(w: World, day: int, aff: np.ndarray | None = None, cols: np.ndarray | None = None) -> np.ndarray:
     "Probability that a cluster's exploring basket article is each article (or each of `cols`), on `day`: (clusters, articles)."
@@ -292,127 +517,179 @@ def explore_probs(w: World, day: int, aff: np.ndarray | None = None, cols: np.nd
     q = aff * lw if cols is None else aff[:, cols] * lw[cols]
     return q / q.sum(1, keepdims=True)
 
+
 def _occasional(w: World, rate: np.ndarray) -> np.ndarray:
     "Planned repurchase visits are for occasional shoppers: 1 for them, less for frequent ones."
-    return 1/(1 + np.asarray(rate)/w.b.visit_rate)
+    return 1 / (1 + np.asarray(rate) / w.b.visit_rate)
+
 
 def visit_prob(w: World, delta: np.ndarray, rate: np.ndarray) -> np.ndarray:
     "Chance that a scheduled shopping day is a repurchase visit, by days since the last purchase day (NaN: none)."
     delta = np.asarray(delta, float)
-    p = w.b.rep_short*np.exp(-(np.maximum(np.nan_to_num(delta, nan=1), 1) - 1)/w.b.rep_tau)*_occasional(w, rate)
-    return np.where(np.isfinite(delta), p, 0.)
+    p = w.b.rep_short * np.exp(-(np.maximum(np.nan_to_num(delta, nan=1), 1) - 1) / w.b.rep_tau) * _occasional(w, rate)
+    return np.where(np.isfinite(delta), p, 0.0)
+
 
 def return_prob(w: World, delta: np.ndarray, rate: np.ndarray) -> np.ndarray:
     "Chance of an extra repurchase visit `delta` days after the last purchase day (geometric delay)."
-    q, delta = 1/w.b.ret_mean, np.asarray(delta, float)
-    p = w.b.ret_p*_occasional(w, rate)*q*(1 - q)**(np.nan_to_num(delta, nan=1) - 1)
-    return np.where(np.isfinite(delta) & (delta >= 1), p, 0.)
+    q, delta = 1 / w.b.ret_mean, np.asarray(delta, float)
+    p = w.b.ret_p * _occasional(w, rate) * q * (1 - q) ** (np.nan_to_num(delta, nan=1) - 1)
+    return np.where(np.isfinite(delta) & (delta >= 1), p, 0.0)
+
 
 def recall_weights(w: World, day: int, buf_day: np.ndarray) -> np.ndarray:
     "Unnormalised chance that a repurchase is each remembered purchase (day index; negative: empty slot)."
-    return np.where(buf_day >= 0, np.exp(-(day - buf_day)/w.b.recall_tau), 0.)
+    return np.where(buf_day >= 0, np.exp(-(day - buf_day) / w.b.recall_tau), 0.0)
+
 
 def shop_rate(w: World, day: int, rate: np.ndarray) -> np.ndarray:
     "Expected scheduled shopping days on `day` (1 + Poisson(rate × weeks) days, spread by seasonal volume)."
     s = season(pd.date_range(w.start, periods=max(w.n_days, day + 1)))
-    return (rate/7 + 1/w.n_days) * s[day]/s[:w.n_days].mean()
+    return (rate / 7 + 1 / w.n_days) * s[day] / s[: w.n_days].mean()
+
 
 def expected_basket(w: World, day: int, delta: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Expected articles a customer buys on `day` by repurchase and by exploring, given her rate and days since her last purchase day."
     b, has = w.b, np.isfinite(np.asarray(delta, float))
     shop = shop_rate(w, day, rate)
     pv, ordinary = visit_prob(w, delta, rate), 1 + b.basket_extra
-    visit = (1 + b.visit_extra) * (shop*pv + return_prob(w, delta, rate))
-    return visit + shop*(1 - pv)*ordinary*b.rep_long*has, shop*(1 - pv)*ordinary*(1 - b.rep_long*has)
+    visit = (1 + b.visit_extra) * (shop * pv + return_prob(w, delta, rate))
+    return visit + shop * (1 - pv) * ordinary * b.rep_long * has, shop * (1 - pv) * ordinary * (1 - b.rep_long * has)
+
 
 def price_at(w: World, art: np.ndarray, day: np.ndarray) -> np.ndarray:
     "Price paid: full price, marked down in sales (articles older than 6 weeks) and with age (non-basics, 26+ weeks)."
-    age, sale = (day - w.launch[art])/7, w.sale[day]
-    f = np.where(sale & (age >= 6), w.markdown[art], 1.) * np.where((age >= 26) & ~w.evergreen[art], .8, 1.)
-    return np.round(np.round(w.base_price[art]*f*590, 2)/590, 16)
+    age, sale = (day - w.launch[art]) / 7, w.sale[day]
+    f = np.where(sale & (age >= 6), w.markdown[art], 1.0) * np.where((age >= 26) & ~w.evergreen[art], 0.8, 1.0)
+    return np.round(np.round(w.base_price[art] * f * 590, 2) / 590, 16)
 
 # %% ../nbs/00a_synthetic.ipynb #c027
 def _ages(n: int, rng: np.random.Generator) -> np.ndarray:
     "Ages with two peaks, early twenties and about fifty."
-    young = rng.random(n) < .56
+    young = rng.random(n) < 0.56
     a = np.where(young, rng.gamma(6, 1.1, n) + 17, rng.normal(51, 8, n))
     return np.clip(np.round(a), 16, 99)
+
 
 def _prices(articles: pd.DataFrame, rng: np.random.Generator) -> np.ndarray:
     "Full price by product type (the group's median for unknown types), varied by product, in Kaggle units."
     t = _ptypes()
     by_type = dict(zip(t.name, t.price))
-    by_group = t.groupby('group').price.median()
+    by_group = t.groupby("group").price.median()
     p = articles.product_type_name.map(by_type).fillna(articles.product_group_name.map(by_group)).fillna(19.99).values
     code = pd.factorize(articles.product_code)[0]
-    p = p * np.exp(.3*rng.standard_normal(code.max() + 1))[code]
-    return (np.maximum(np.round(.9*p) - .01, 1.99) / 590).astype(np.float64)
+    p = p * np.exp(0.3 * rng.standard_normal(code.max() + 1))[code]
+    return (np.maximum(np.round(0.9 * p) - 0.01, 1.99) / 590).astype(np.float64)
 
-def _unit(x): return x / np.linalg.norm(x, axis=1, keepdims=True)
 
-def build_world(articles: pd.DataFrame, p: Preset, rng: np.random.Generator, b: Behaviour = Behaviour()) -> tuple[World, pd.DataFrame]:
+def _unit(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def build_world(
+    articles: pd.DataFrame, p: Preset, rng: np.random.Generator, b: Behaviour = Behaviour()
+) -> tuple[World, pd.DataFrame]:
     "Draw the latent state for catalogue `articles` (Kaggle columns, sorted by article_id); also return customers' ages."
     n, dates = len(articles), preset_dates(p)
-    codes = {c: pd.factorize(articles[c])[0] for c in ['index_group_name', 'department_no', 'product_type_no',
-                                                       'product_code', 'colour_group_code']}
-    scale = {'index_group_name': 1.2, 'department_no': .6, 'product_type_no': .5, 'product_code': .7, 'colour_group_code': .3}
+    codes = {
+        c: pd.factorize(articles[c])[0]
+        for c in ["index_group_name", "department_no", "product_type_no", "product_code", "colour_group_code"]
+    }
+    scale = {
+        "index_group_name": 1.2,
+        "department_no": 0.6,
+        "product_type_no": 0.5,
+        "product_code": 0.7,
+        "colour_group_code": 0.3,
+    }
     E = {c: rng.standard_normal((codes[c].max() + 1, b.dim)) for c in scale}
-    V = _unit(sum(s*E[c][codes[c]] for c, s in scale.items())).astype(np.float32)
+    V = _unit(sum(s * E[c][codes[c]] for c, s in scale.items())).astype(np.float32)
     # products: launch in product-code order, decay, popularity; variants share them
-    prod = codes['product_code']; n_prod = prod.max() + 1
+    prod = codes["product_code"]
+    n_prod = prod.max() + 1
     order = np.argsort(np.argsort(articles.product_code.astype(int).groupby(prod).first().values))
     launch = np.sort(rng.uniform(-175, len(dates), n_prod))[order].astype(np.float32)
     ever = rng.random(n_prod) < b.evergreen
-    tau = np.where(ever, b.evergreen_tau, rng.gamma(2, b.life_tau/2, n_prod) + .5).astype(np.float32)
-    weight = np.exp(b.pop_sigma*rng.standard_normal(n_prod))[prod] * np.exp(.4*rng.standard_normal(n))
+    tau = np.where(ever, b.evergreen_tau, rng.gamma(2, b.life_tau / 2, n_prod) + 0.5).astype(np.float32)
+    weight = np.exp(b.pop_sigma * rng.standard_normal(n_prod))[prod] * np.exp(0.4 * rng.standard_normal(n))
     first = np.r_[0, np.flatnonzero(np.diff(prod)) + 1]
     if not (np.diff(prod[first]) > 0).all() or len(first) != n_prod:
-        raise ValueError("articles must be sorted by article_id with the variants of a product together "
-                         "(article_id = product_code + 3 digits); sort the catalogue by article_id.")
+        raise ValueError(
+            "articles must be sorted by article_id with the variants of a product together "
+            "(article_id = product_code + 3 digits); sort the catalogue by article_id."
+        )
     prod_len = np.bincount(prod)
     # customers: ages -> band -> preferred index group -> taste cluster
     ages = _ages(p.n_customers, rng)
     band = np.digitize(ages, [30, 45])
     groups = list(IG_ROWS)
     ig_of = np.array([groups.index(g) if g in groups else 0 for g in articles.index_group_name.astype(str)])
-    combo = band*5 + (rng.random(p.n_customers)[:, None] > np.cumsum(_BAND_PREF, 1)[band]).sum(1)   # (band, group)
+    combo = band * 5 + (rng.random(p.n_customers)[:, None] > np.cumsum(_BAND_PREF, 1)[band]).sum(1)  # (band, group)
     mass = np.bincount(combo, minlength=15)
     per = 1 + np.floor((p.n_clusters - 15) * mass / mass.sum()).astype(int)
     cl_combo = np.repeat(np.arange(15), per)
     M = np.empty((len(cl_combo), b.dim), np.float32)
     for k, c in enumerate(cl_combo):
         members = np.flatnonzero(ig_of == c % 5)
-        if len(members) == 0: members = np.arange(n)
-        j = rng.choice(members, 3)   # a cluster likes a group, a few departments and product types, not products
-        M[k] = _unit((1.2*E['index_group_name'][codes['index_group_name'][j[0]]]
-                      + .6*E['department_no'][codes['department_no'][j]].sum(0)/np.sqrt(3)
-                      + .5*E['product_type_no'][codes['product_type_no'][j]].sum(0)/np.sqrt(3)
-                      + .3*rng.standard_normal(b.dim))[None])[0]
+        if len(members) == 0:
+            members = np.arange(n)
+        j = rng.choice(members, 3)  # a cluster likes a group, a few departments and product types, not products
+        M[k] = _unit(
+            (
+                1.2 * E["index_group_name"][codes["index_group_name"][j[0]]]
+                + 0.6 * E["department_no"][codes["department_no"][j]].sum(0) / np.sqrt(3)
+                + 0.5 * E["product_type_no"][codes["product_type_no"][j]].sum(0) / np.sqrt(3)
+                + 0.3 * rng.standard_normal(b.dim)
+            )[None]
+        )[0]
     starts = np.r_[0, np.cumsum(per)]
     k1 = (starts[combo] + rng.integers(0, 1 << 30, p.n_customers) % per[combo]).astype(np.int32)
     k2 = rng.integers(0, len(cl_combo), p.n_customers).astype(np.int32)
     w1 = np.full(p.n_customers, b.primary, np.float32)
-    rate = np.minimum(b.rate_median*np.exp(b.rate_sigma*rng.standard_normal(p.n_customers)), b.rate_max).astype(np.float32)
-    online = rng.beta(b.online*b.online_conc, (1 - b.online)*b.online_conc, p.n_customers).astype(np.float32)
-    cmass = np.bincount(k1, rate*w1, len(cl_combo)) + np.bincount(k2, rate*(1 - w1), len(cl_combo))
-    hex_ids = np.sort(np.frombuffer(rng.bytes(32*p.n_customers).hex().encode(), dtype='S64')).astype(str)
-    w = World(b, dates[0], len(dates), V, M, weight, launch[prod], tau[prod], ever[prod],
-              rng.choice([.5, .6, .7], n).astype(np.float32), _prices(articles, rng),
-              first[prod].astype(np.int32), prod_len[prod].astype(np.int32), k1, k2, w1, rate, online,
-              (cmass/cmass.sum()).astype(np.float64), articles.article_id.to_numpy(dtype=object).astype('U10'), hex_ids)
+    rate = np.minimum(b.rate_median * np.exp(b.rate_sigma * rng.standard_normal(p.n_customers)), b.rate_max).astype(
+        np.float32
+    )
+    online = rng.beta(b.online * b.online_conc, (1 - b.online) * b.online_conc, p.n_customers).astype(np.float32)
+    cmass = np.bincount(k1, rate * w1, len(cl_combo)) + np.bincount(k2, rate * (1 - w1), len(cl_combo))
+    hex_ids = np.sort(np.frombuffer(rng.bytes(32 * p.n_customers).hex().encode(), dtype="S64")).astype(str)
+    w = World(
+        b,
+        dates[0],
+        len(dates),
+        V,
+        M,
+        weight,
+        launch[prod],
+        tau[prod],
+        ever[prod],
+        rng.choice([0.5, 0.6, 0.7], n).astype(np.float32),
+        _prices(articles, rng),
+        first[prod].astype(np.int32),
+        prod_len[prod].astype(np.int32),
+        k1,
+        k2,
+        w1,
+        rate,
+        online,
+        (cmass / cmass.sum()).astype(np.float64),
+        articles.article_id.to_numpy(dtype=object).astype("U10"),
+        hex_ids,
+    )
     _calibrate(w, articles)
     return w, ages
 
+
 def _calibrate(w: World, articles: pd.DataFrame, iters: int = 12):
     "Scale base popularity so that the expected row shares of index and product groups in the last four weeks match the real ones."
-    aff, days = affinity(w), range(max(0, w.n_days - 28), w.n_days)   # the shares of the recent weeks
+    aff, days = affinity(w), range(max(0, w.n_days - 28), w.n_days)  # the shares of the recent weeks
     avg_life = sum(life(w, d) for d in days) / len(days)
     ig = articles.index_group_name.astype(str).values
-    pg = np.where(articles.product_group_name.isin(list(PG_ROWS)), articles.product_group_name.astype(str), 'other')
-    targets = [(ig, IG_ROWS), (pg, PG_ROWS | {'other': 1 - sum(PG_ROWS.values())})]
+    pg = np.where(articles.product_group_name.isin(list(PG_ROWS)), articles.product_group_name.astype(str), "other")
+    targets = [(ig, IG_ROWS), (pg, PG_ROWS | {"other": 1 - sum(PG_ROWS.values())})]
     for _ in range(iters):
         for lab, tgt in targets:
-            q = aff * (w.weight*avg_life); share = w.cluster_mass @ (q / q.sum(1, keepdims=True))
+            q = aff * (w.weight * avg_life)
+            share = w.cluster_mass @ (q / q.sum(1, keepdims=True))
             got = pd.Series(share).groupby(lab).sum()
             f = pd.Series(lab).map({g: tgt.get(g, got[g]) / max(got[g], 1e-12) for g in got.index}).values
             w.weight = w.weight * f
@@ -422,182 +699,288 @@ def _calibrate(w: World, articles: pd.DataFrame, iters: int = 12):
 def synth_customers(w: World, ages: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     "customers.csv: FN/Active 1.0 or empty, club status, news frequency, age (1% missing), postal code shared by neighbours."
     n = len(w.customer_ids)
-    fn = rng.random(n) < .40
-    active = np.where(fn, rng.random(n) < .95, rng.random(n) < .02)
-    club = np.array(['ACTIVE', 'PRE-CREATE', 'LEFT CLUB', None], object)[rng.choice(4, n, p=[.958, .038, .001, .003])]
-    news = np.where(fn, np.where(rng.random(n) < .998, 'Regularly', 'Monthly'),
-                    np.where(rng.random(n) < .988, 'NONE', None)).astype(object)
+    fn = rng.random(n) < 0.40
+    active = np.where(fn, rng.random(n) < 0.95, rng.random(n) < 0.02)
+    club = np.array(["ACTIVE", "PRE-CREATE", "LEFT CLUB", None], object)[
+        rng.choice(4, n, p=[0.958, 0.038, 0.001, 0.003])
+    ]
+    news = np.where(
+        fn, np.where(rng.random(n) < 0.998, "Regularly", "Monthly"), np.where(rng.random(n) < 0.988, "NONE", None)
+    ).astype(object)
     n_post = max(n // 3, 1)
-    post = np.frombuffer(rng.bytes(32*n_post).hex().encode(), dtype='S64').astype(str)
-    pz = 1/np.arange(1, n_post + 1)**.6
-    return pd.DataFrame({'customer_id': w.customer_ids,
-                         'FN': np.where(fn, 1.0, np.nan), 'Active': np.where(active, 1.0, np.nan),
-                         'club_member_status': club, 'fashion_news_frequency': news,
-                         'age': np.where(rng.random(n) < .01, np.nan, ages),
-                         'postal_code': post[rng.choice(n_post, n, p=pz/pz.sum())]})
+    post = np.frombuffer(rng.bytes(32 * n_post).hex().encode(), dtype="S64").astype(str)
+    pz = 1 / np.arange(1, n_post + 1) ** 0.6
+    return pd.DataFrame(
+        {
+            "customer_id": w.customer_ids,
+            "FN": np.where(fn, 1.0, np.nan),
+            "Active": np.where(active, 1.0, np.nan),
+            "club_member_status": club,
+            "fashion_news_frequency": news,
+            "age": np.where(rng.random(n) < 0.01, np.nan, ages),
+            "postal_code": post[rng.choice(n_post, n, p=pz / pz.sum())],
+        }
+    )
 
 # %% ../nbs/00a_synthetic.ipynb #c036
 def _schedule(world: World, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     "Shopping (day, customer) pairs, sorted by day then customer."
     n_customers = len(world.rate)
-    n_shopping_days = 1 + rng.poisson(world.rate * world.n_days/7)   # per customer
-    season_cdf = np.cumsum(season(world.dates)); season_cdf /= season_cdf[-1]
-    day = np.minimum(np.searchsorted(season_cdf, rng.random(n_shopping_days.sum()), 'right'), world.n_days - 1)
-    key = np.unique(day.astype(np.int64)*n_customers + np.repeat(np.arange(n_customers), n_shopping_days))
+    n_shopping_days = 1 + rng.poisson(world.rate * world.n_days / 7)  # per customer
+    season_cdf = np.cumsum(season(world.dates))
+    season_cdf /= season_cdf[-1]
+    day = np.minimum(np.searchsorted(season_cdf, rng.random(n_shopping_days.sum()), "right"), world.n_days - 1)
+    key = np.unique(day.astype(np.int64) * n_customers + np.repeat(np.arange(n_customers), n_shopping_days))
     return (key // n_customers).astype(np.int32), (key % n_customers).astype(np.int32)
 
-def _recall(world: World, rng: np.random.Generator, day: int, customers: np.ndarray,
-            memory_article: np.ndarray, memory_day: np.ndarray) -> np.ndarray:
+
+def _recall(
+    world: World,
+    rng: np.random.Generator,
+    day: int,
+    customers: np.ndarray,
+    memory_article: np.ndarray,
+    memory_day: np.ndarray,
+) -> np.ndarray:
     "Draw repurchased articles for `customers` from their remembered purchases (or a variant of one)."
     cum_weight = np.cumsum(recall_weights(world, day, memory_day[customers]), 1)
-    slot = np.minimum((cum_weight < rng.random(len(customers))[:, None]*cum_weight[:, -1:]).sum(1), world.b.buffer - 1)
+    slot = np.minimum(
+        (cum_weight < rng.random(len(customers))[:, None] * cum_weight[:, -1:]).sum(1), world.b.buffer - 1
+    )
     remembered = memory_article[customers, slot]
     sibling = rng.random(len(customers)) < world.b.sibling_p
-    variant = world.prod_start[remembered] + (rng.random(len(customers))*world.prod_len[remembered]).astype(np.int32)
+    variant = world.prod_start[remembered] + (rng.random(len(customers)) * world.prod_len[remembered]).astype(np.int32)
     return np.where(sibling, variant, remembered)
+
 
 def simulate(world: World, rng: np.random.Generator):
     "Yield, week by week, the transactions as arrays: day, customer, article, price, channel (rows in file order)."
     behaviour, n_articles, n_customers = world.b, len(world.article_ids), len(world.rate)
     n_clusters, buffer = len(world.M), world.b.buffer
     scheduled_day, scheduled_customer = _schedule(world, rng)
-    day_bounds = np.searchsorted(scheduled_day, np.arange(world.n_days + 1))   # day d: day_bounds[d]:day_bounds[d + 1]
+    day_bounds = np.searchsorted(scheduled_day, np.arange(world.n_days + 1))  # day d: day_bounds[d]:day_bounds[d + 1]
     # each customer's state: her last `buffer` purchases (a ring buffer of article and day; day -1: empty slot), the
     # buffer's next slot, her last purchase day (NaN: none) and the day of her planned return visit (-1: none)
-    memory_article = np.zeros((n_customers, buffer), np.int32); memory_day = np.full((n_customers, buffer), -1, np.int32)
-    next_slot = np.zeros(n_customers, np.int32); last_day = np.full(n_customers, np.nan)
+    memory_article = np.zeros((n_customers, buffer), np.int32)
+    memory_day = np.full((n_customers, buffer), -1, np.int32)
+    next_slot = np.zeros(n_customers, np.int32)
+    last_day = np.full(n_customers, np.nan)
     planned_return = np.full(n_customers, -1, np.int32)
-    returns_on = [[] for _ in range(world.n_days)]   # by day: arrays of the customers planning to come back that day
+    returns_on = [[] for _ in range(world.n_days)]  # by day: arrays of the customers planning to come back that day
     aff, week_of, week_rows = affinity(world), world.week(np.arange(world.n_days)), []
     for day in range(world.n_days):
         if day == 0 or week_of[day] != week_of[day - 1]:
-            if week_rows: yield tuple(np.concatenate(column) for column in zip(*week_rows)); week_rows = []
-        on_sale = np.flatnonzero(life(world, day))   # sample among the articles on sale (the others have probability 0)
+            if week_rows:
+                yield tuple(np.concatenate(column) for column in zip(*week_rows))
+                week_rows = []
+        on_sale = np.flatnonzero(life(world, day))  # sample among the articles on sale (the others have probability 0)
         # each cluster's cumulative probabilities, cluster k's shifted by k, in one row: one searchsorted draws for all
-        cum_probs = (np.cumsum(explore_probs(world, day, aff, on_sale), 1, dtype=np.float64)
-                     + np.arange(n_clusters)[:, None]).ravel()
+        cum_probs = (
+            np.cumsum(explore_probs(world, day, aff, on_sale), 1, dtype=np.float64) + np.arange(n_clusters)[:, None]
+        ).ravel()
         returning = np.concatenate(returns_on[day]) if returns_on[day] else np.zeros(0, np.int32)
-        returning = returning[planned_return[returning] == day]   # unless a later purchase day replaced the plan
-        shoppers = np.union1d(scheduled_customer[day_bounds[day]:day_bounds[day + 1]], returning).astype(np.int32)
-        if not len(shoppers): continue
+        returning = returning[planned_return[returning] == day]  # unless a later purchase day replaced the plan
+        shoppers = np.union1d(scheduled_customer[day_bounds[day] : day_bounds[day + 1]], returning).astype(np.int32)
+        if not len(shoppers):
+            continue
         visit_chance = visit_prob(world, day - last_day[shoppers], world.rate[shoppers])
         is_visit = np.isin(shoppers, returning) | (rng.random(len(shoppers)) < visit_chance)
-        basket_r, basket_p = behaviour.basket_r, behaviour.basket_r/(behaviour.basket_r + behaviour.basket_extra)
-        basket_size = np.where(is_visit, 1 + rng.poisson(behaviour.visit_extra, len(shoppers)),
-                               1 + rng.negative_binomial(basket_r, basket_p, len(shoppers)))
-        buyer = np.repeat(shoppers, basket_size)   # one entry per basket article
+        basket_r, basket_p = behaviour.basket_r, behaviour.basket_r / (behaviour.basket_r + behaviour.basket_extra)
+        basket_size = np.where(
+            is_visit,
+            1 + rng.poisson(behaviour.visit_extra, len(shoppers)),
+            1 + rng.negative_binomial(basket_r, basket_p, len(shoppers)),
+        )
+        buyer = np.repeat(shoppers, basket_size)  # one entry per basket article
         n_items = len(buyer)
         long_repurchase = (rng.random(n_items) < behaviour.rep_long) & np.isfinite(last_day[buyer])
         is_repurchase = np.repeat(is_visit, basket_size) | long_repurchase
         cluster = np.where(rng.random(n_items) < world.w1[buyer], world.k1[buyer], world.k2[buyer]).astype(np.int64)
-        position = np.searchsorted(cum_probs, cluster + rng.random(n_items), 'right') - cluster*len(on_sale)
+        position = np.searchsorted(cum_probs, cluster + rng.random(n_items), "right") - cluster * len(on_sale)
         article = on_sale[np.clip(position, 0, len(on_sale) - 1)]
         if is_repurchase.any():
             article[is_repurchase] = _recall(world, rng, day, buyer[is_repurchase], memory_article, memory_day)
         extra = (rng.random(n_items) < behaviour.unit_p) * rng.geometric(behaviour.unit_q, n_items)
-        units = 1 + extra * ~is_repurchase   # one unit of a repurchase
-        channel = np.repeat(np.where(rng.random(len(shoppers)) < world.online[shoppers], 2, 1).astype(np.int8), basket_size)
+        units = 1 + extra * ~is_repurchase  # one unit of a repurchase
+        channel = np.repeat(
+            np.where(rng.random(len(shoppers)) < world.online[shoppers], 2, 1).astype(np.int8), basket_size
+        )
         row_article, row_day = np.repeat(article, units), np.full(units.sum(), day, np.int32)
-        week_rows.append((row_day, np.repeat(buyer, units), row_article.astype(np.int32),
-                          price_at(world, row_article, row_day), np.repeat(channel, units)))
+        week_rows.append(
+            (
+                row_day,
+                np.repeat(buyer, units),
+                row_article.astype(np.int32),
+                price_at(world, row_article, row_day),
+                np.repeat(channel, units),
+            )
+        )
         # remember the day's distinct articles (in article order), the purchase day, and a planned return
-        pair = np.unique(buyer.astype(np.int64)*n_articles + article)
+        pair = np.unique(buyer.astype(np.int64) * n_articles + article)
         pair_customer, pair_article = pair // n_articles, (pair % n_articles).astype(np.int32)
-        first = np.r_[0, np.flatnonzero(np.diff(pair_customer)) + 1]   # each customer's first pair
+        first = np.r_[0, np.flatnonzero(np.diff(pair_customer)) + 1]  # each customer's first pair
         n_pairs = np.diff(np.r_[first, len(pair_customer)])
         rank = np.arange(len(pair_customer)) - np.repeat(first, n_pairs)
-        keep = rank >= np.repeat(n_pairs, n_pairs) - buffer   # her last `buffer` articles of the day
+        keep = rank >= np.repeat(n_pairs, n_pairs) - buffer  # her last `buffer` articles of the day
         slot = (next_slot[pair_customer[keep]] + rank[keep]) % buffer
         memory_article[pair_customer[keep], slot], memory_day[pair_customer[keep], slot] = pair_article[keep], day
         next_slot[pair_customer[first]] = (next_slot[pair_customer[first]] + n_pairs) % buffer
         last_day[shoppers] = day
-        will_return = rng.random(len(shoppers)) < behaviour.ret_p*_occasional(world, world.rate[shoppers])
-        delay = rng.geometric(1/behaviour.ret_mean, len(shoppers))
+        will_return = rng.random(len(shoppers)) < behaviour.ret_p * _occasional(world, world.rate[shoppers])
+        delay = rng.geometric(1 / behaviour.ret_mean, len(shoppers))
         planned_return[shoppers] = np.where(will_return, day + delay, -1)
         for days_later in np.unique(delay[will_return & (day + delay < world.n_days)]):
             returns_on[day + days_later].append(shoppers[will_return & (delay == days_later)])
-    if week_rows: yield tuple(np.concatenate(column) for column in zip(*week_rows))
+    if week_rows:
+        yield tuple(np.concatenate(column) for column in zip(*week_rows))
 
 # %% ../nbs/00a_synthetic.ipynb #c039
 def _str(values, missing=None) -> pa.Array:
     v = np.asarray(values, object)
     return pa.array(v, pa.string(), mask=pd.isna(v) if missing is None else missing)
 
+
 def _f1(x: np.ndarray) -> pa.Array:
     "Floats written like pandas does: 1.0, 21.0, empty when missing."
-    return _str(np.where(np.isnan(x), None, np.char.add(np.nan_to_num(x).astype(int).astype(str), '.0')))
+    return _str(np.where(np.isnan(x), None, np.char.add(np.nan_to_num(x).astype(int).astype(str), ".0")))
 
-_OPTS = pacsv.WriteOptions(include_header=False, quoting_style='none')
+
+_OPTS = pacsv.WriteOptions(include_header=False, quoting_style="none")
+
 
 def _write_csv(table: pa.Table, path: Path):
     "A CSV with an unquoted header and unquoted values (ids and codes never hold commas)."
-    with open(path, 'wb') as f:
-        f.write((','.join(table.column_names) + '\n').encode()); pacsv.write_csv(table, f, _OPTS)
+    with open(path, "wb") as f:
+        f.write((",".join(table.column_names) + "\n").encode())
+        pacsv.write_csv(table, f, _OPTS)
+
 
 def write_articles(a: pd.DataFrame, path: Path):
     "articles.csv as pandas writes it (quotes only where a value holds a comma)."
     a.assign(product_code=a.product_code.astype(int).astype(str).str.zfill(7)).to_csv(path, index=False)
 
+
 def write_customers(c: pd.DataFrame, path: Path):
-    _write_csv(pa.table({'customer_id': _str(c.customer_id), 'FN': _f1(c.FN.values), 'Active': _f1(c.Active.values),
-                         'club_member_status': _str(c.club_member_status), 'fashion_news_frequency': _str(c.fashion_news_frequency),
-                         'age': _f1(c.age.values), 'postal_code': _str(c.postal_code)}), path)
+    _write_csv(
+        pa.table(
+            {
+                "customer_id": _str(c.customer_id),
+                "FN": _f1(c.FN.values),
+                "Active": _f1(c.Active.values),
+                "club_member_status": _str(c.club_member_status),
+                "fashion_news_frequency": _str(c.fashion_news_frequency),
+                "age": _f1(c.age.values),
+                "postal_code": _str(c.postal_code),
+            }
+        ),
+        path,
+    )
+
 
 def write_transactions(w: World, chunks, path: Path) -> int:
     "Stream the simulated weeks into transactions_train.csv; return the number of rows."
-    dates, cids, aids = (pa.array(x) for x in (w.dates.strftime('%Y-%m-%d'), w.customer_ids, w.article_ids))
-    n, schema = 0, pa.schema([('t_dat', pa.string()), ('customer_id', pa.string()), ('article_id', pa.string()),
-                              ('price', pa.float64()), ('sales_channel_id', pa.int64())])
-    with open(path, 'wb') as f, pacsv.CSVWriter(f, schema, write_options=_OPTS) as wr:
-        f.write((','.join(schema.names) + '\n').encode())
+    dates, cids, aids = (pa.array(x) for x in (w.dates.strftime("%Y-%m-%d"), w.customer_ids, w.article_ids))
+    n, schema = (
+        0,
+        pa.schema(
+            [
+                ("t_dat", pa.string()),
+                ("customer_id", pa.string()),
+                ("article_id", pa.string()),
+                ("price", pa.float64()),
+                ("sales_channel_id", pa.int64()),
+            ]
+        ),
+    )
+    with open(path, "wb") as f, pacsv.CSVWriter(f, schema, write_options=_OPTS) as wr:
+        f.write((",".join(schema.names) + "\n").encode())
         for d, c, a, p, ch in chunks:
-            wr.write_table(pa.table({'t_dat': dates.take(d), 'customer_id': cids.take(c), 'article_id': aids.take(a),
-                                     'price': p, 'sales_channel_id': ch.astype(np.int64)}, schema=schema))
+            wr.write_table(
+                pa.table(
+                    {
+                        "t_dat": dates.take(d),
+                        "customer_id": cids.take(c),
+                        "article_id": aids.take(a),
+                        "price": p,
+                        "sales_channel_id": ch.astype(np.int64),
+                    },
+                    schema=schema,
+                )
+            )
             n += len(d)
     return n
 
 # %% ../nbs/00a_synthetic.ipynb #c041
 def read_articles(path: Path | str) -> pd.DataFrame:
     "A Kaggle articles.csv with ids kept as strings, sorted by article_id."
-    a = pd.read_csv(path, dtype={'article_id': str, 'product_code': str, 'detail_desc': str}, keep_default_na=False,
-                    na_values={'detail_desc': ['']})
-    bad = ~a.article_id.str.fullmatch(r'\d{10}')
-    if bad.any(): raise ValueError(f"{path}: column article_id must be 10 digits (with its leading zero), "
-                                   f"e.g. row {bad.idxmax() + 2} has {a.article_id[bad.idxmax()]!r}; read it with dtype=str.")
-    return a.sort_values('article_id', ignore_index=True)
+    a = pd.read_csv(
+        path,
+        dtype={"article_id": str, "product_code": str, "detail_desc": str},
+        keep_default_na=False,
+        na_values={"detail_desc": [""]},
+    )
+    bad = ~a.article_id.str.fullmatch(r"\d{10}")
+    if bad.any():
+        raise ValueError(
+            f"{path}: column article_id must be 10 digits (with its leading zero), "
+            f"e.g. row {bad.idxmax() + 2} has {a.article_id[bad.idxmax()]!r}; read it with dtype=str."
+        )
+    return a.sort_values("article_id", ignore_index=True)
 
-def generate(preset: str, seed: int, out_dir: Path | str, articles: Path | str | None = None,
-             behaviour: Behaviour = Behaviour()) -> dict:
+
+def generate(
+    preset: str, seed: int, out_dir: Path | str, articles: Path | str | None = None, behaviour: Behaviour = Behaviour()
+) -> dict:
     "Write articles.csv, customers.csv, transactions_train.csv and the world (world.npz/json) into `out_dir`."
-    if preset not in PRESETS: raise ValueError(f"Unknown preset {preset!r}; use one of {list(PRESETS)}.")
+    if preset not in PRESETS:
+        raise ValueError(f"Unknown preset {preset!r}; use one of {list(PRESETS)}.")
     p, out, t0 = PRESETS[preset], Path(out_dir), time.time()
     out.mkdir(parents=True, exist_ok=True)
     r_cat, r_world, r_cust, r_sim = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4))
     arts = synth_articles(p.n_articles, r_cat) if articles is None else read_articles(articles)
     w, ages = build_world(arts, p, r_world, behaviour)
-    write_articles(arts, out/'articles.csv')
-    write_customers(synth_customers(w, ages, r_cust), out/'customers.csv')
-    rows = write_transactions(w, simulate(w, r_sim), out/'transactions_train.csv')
-    w.save(out/'world.npz')
-    return {'preset': preset, 'seed': seed, 'version': GENERATOR_VERSION, 'articles_source': str(articles or ''),
-            'articles': len(arts), 'customers': len(w.customer_ids), 'rows': rows,
-            'first_day': str(w.start.date()), 'last_day': str(w.dates[-1].date()), 'seconds': round(time.time() - t0, 1),
-            'size': asdict(p), 'behaviour': asdict(behaviour)}
+    write_articles(arts, out / "articles.csv")
+    write_customers(synth_customers(w, ages, r_cust), out / "customers.csv")
+    rows = write_transactions(w, simulate(w, r_sim), out / "transactions_train.csv")
+    w.save(out / "world.npz")
+    return {
+        "preset": preset,
+        "seed": seed,
+        "version": GENERATOR_VERSION,
+        "articles_source": str(articles or ""),
+        "articles": len(arts),
+        "customers": len(w.customer_ids),
+        "rows": rows,
+        "first_day": str(w.start.date()),
+        "last_day": str(w.dates[-1].date()),
+        "seconds": round(time.time() - t0, 1),
+        "size": asdict(p),
+        "behaviour": asdict(behaviour),
+    }
 
 # %% ../nbs/00a_synthetic.ipynb #c042
-_FILES = ('articles.csv', 'customers.csv', 'transactions_train.csv', 'world.npz', 'world.json', 'generator.json')
+_FILES = ("articles.csv", "customers.csv", "transactions_train.csv", "world.npz", "world.json", "generator.json")
+
 
 def ensure_synthetic(cfg: Config) -> Path:
     "Generate `cfg.preset` with `cfg.seed` into `cfg.raw_dir` unless it is already there (same preset, seed, model)."
-    if cfg.source != 'synthetic':
-        raise ValueError(f"ensure_synthetic: params {cfg.dataset!r} read files (source {cfg.source!r}), nothing to generate.")
-    raw, arts = cfg.raw_dir, cfg.section('synthetic').get('articles', '')
-    want = {'preset': cfg.preset, 'seed': cfg.seed, 'version': GENERATOR_VERSION, 'articles_source': str(arts),
-            'size': asdict(PRESETS[cfg.preset]), 'behaviour': asdict(Behaviour())}
-    meta = raw/'generator.json'
-    if all((raw/f).exists() for f in _FILES) and {k: json.loads(meta.read_text()).get(k) for k in want} == want:
+    if cfg.source != "synthetic":
+        raise ValueError(
+            f"ensure_synthetic: params {cfg.dataset!r} read files (source {cfg.source!r}), nothing to generate."
+        )
+    raw, arts = cfg.raw_dir, cfg.section("synthetic").get("articles", "")
+    want = {
+        "preset": cfg.preset,
+        "seed": cfg.seed,
+        "version": GENERATOR_VERSION,
+        "articles_source": str(arts),
+        "size": asdict(PRESETS[cfg.preset]),
+        "behaviour": asdict(Behaviour()),
+    }
+    meta = raw / "generator.json"
+    if all((raw / f).exists() for f in _FILES) and {k: json.loads(meta.read_text()).get(k) for k in want} == want:
         return raw
     with atomic_path(raw) as tmp:
-        info = generate(cfg.preset, cfg.seed, tmp, articles=(cfg.root/arts) if arts else None)
-        write_json(info | {'articles_source': str(arts)}, Path(tmp)/'generator.json')
+        info = generate(cfg.preset, cfg.seed, tmp, articles=(cfg.root / arts) if arts else None)
+        write_json(info | {"articles_source": str(arts)}, Path(tmp) / "generator.json")
     return raw
