@@ -197,8 +197,12 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
 
     with open(copy / "hm_recsys" / "serving.py", "a") as f:
         f.write("\n# an edit\n")
-    assert ran(make("-n")) == ["07_serving"]  # a dry run plans what the run does
-    assert ran(make()) == ["07_serving"]
+    assert ran(make("-n")) == [
+        "07_serving",
+        "07a_app",
+        "07b_api",
+    ]  # a dry run plans what the run does: the core and what wraps it
+    assert ran(make()) == ["07_serving", "07a_app", "07b_api"]
     assert ran(make()) == []
     # The data by content: files copied again (newer, the same bytes) rerun nothing; a changed file reruns from 00_data.
     for f in files.iterdir():
