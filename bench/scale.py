@@ -44,7 +44,7 @@ def params_file(preset: str, model: dict) -> Path:
 # ---------------------------------------------------------------- the stages (run in a child process)
 def stage(name: str, params: Path) -> dict:
     "Run one stage; -> a few facts about what it produced."
-    import numpy as np, pandas as pd, torch
+    import numpy as np, pandas as pd
     from hm_recsys.config import load_config
 
     cfg = load_config(params)
@@ -71,22 +71,12 @@ def stage(name: str, params: Path) -> dict:
 
         f = build_features(tables, cutoff, cfg)
         return {"customer_rows": len(f.customers), "article_rows": len(f.articles)}
-    from hm_recsys.model import TwoTower, fit_two_tower, model_params, with_meta
+    from hm_recsys.model import fit_two_tower, load_fit, model_params, save_fit
 
     p = model_params(cfg)
     if name == "train":
         model, info = fit_two_tower(tables, cutoff, p, cfg.seed)
-        work.mkdir(parents=True, exist_ok=True)
-        torch.save(
-            {
-                "state": {k: v.cpu() for k, v in model.state_dict().items()},
-                "spec": model.spec,
-                "params": model.params,
-                "cutoff": model.cutoff,
-                "info": info,
-            },
-            work / "scale_model.pt",
-        )
+        save_fit(model, info, work / "scale_model.pt")
         return {
             "train_days": p["train_days"],
             **{k: v for k, v in info.items() if k != "val_recall100"},
@@ -96,11 +86,7 @@ def stage(name: str, params: Path) -> dict:
         from hm_recsys.index import TwoTowerRecommender
         from hm_recsys.registry import save_registry
 
-        s = torch.load(work / "scale_model.pt", weights_only=False)
-        model = TwoTower(s["state"]["art_codes"], s["state"]["cust_codes"], **s["spec"])
-        model.load_state_dict(s["state"])
-        model = with_meta(model.eval(), s["spec"], s["params"], s["cutoff"])
-        rec = TwoTowerRecommender(p, cfg.seed, fitted=(model, s["info"])).fit(tables, cutoff)
+        rec = TwoTowerRecommender(p, cfg.seed, fitted=load_fit(work / "scale_model.pt")).fit(tables, cutoff)
         path = save_registry(cfg, tables, rec)
         return {
             "index_vectors": int(rec.index.ntotal),

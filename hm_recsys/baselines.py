@@ -208,11 +208,7 @@ BLEND = dict(blend_candidates=100, blend_rep_bonus=0.0, blend_tt=1.0, blend_pop=
 
 def blend_params(cfg) -> dict:
     "The `blend:` block of `cfg` over `BLEND`; an unknown key fails."
-    p = cfg.section("blend")
-    bad = set(p) - set(BLEND)
-    if bad:
-        raise ValueError(f"params {cfg.dataset!r}: unknown blend setting(s) {sorted(bad)}; known: {sorted(BLEND)}.")
-    return {**BLEND, **p}
+    return cfg.settings("blend", BLEND)
 
 
 class BlendRecommender(Recommender):

@@ -36,14 +36,7 @@ CANDIDATE_DEFAULTS = dict(
 
 def candidate_params(cfg) -> dict:
     "`CANDIDATE_DEFAULTS` updated by the params file's optional `candidates:` block."
-    p = cfg.section("candidates")
-    bad = set(p) - set(CANDIDATE_DEFAULTS)
-    if bad:
-        raise ValueError(
-            f"Unknown keys {sorted(bad)} in the `candidates:` block of the params file (run {cfg.dataset!r}); "
-            f"known: {sorted(CANDIDATE_DEFAULTS)}."
-        )
-    return {**CANDIDATE_DEFAULTS, **p}
+    return cfg.settings("candidates", CANDIDATE_DEFAULTS)
 
 # %% ../nbs/05b_candidates.ipynb #c011
 def top_per_group(g: np.ndarray, a: np.ndarray, s: np.ndarray, n: int) -> pd.DataFrame:

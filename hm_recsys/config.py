@@ -59,6 +59,13 @@ class Config:
         "The settings of one stage (an empty dict when the params file has none)."
         return dict(self.sections.get(name) or {})
 
+    def settings(self, name: str, defaults: dict) -> dict:
+        "The `name:` block of the params file over `defaults`; a key that `defaults` lacks fails, naming the known ones."
+        given = self.section(name)
+        if bad := sorted(set(given) - set(defaults)):
+            raise ValueError(f"params {self.dataset!r}: unknown {name} setting(s) {bad}; known: {sorted(defaults)}.")
+        return {**defaults, **given}
+
     @property
     def raw_dir(self) -> Path:
         "Where the three Kaggle files are read from."

@@ -57,11 +57,7 @@ DEFAULTS = dict(
 
 def model_params(cfg) -> dict:
     "The `model:` block of `cfg` over `DEFAULTS`; an unknown key fails."
-    p = cfg.section("model")
-    bad = set(p) - set(DEFAULTS)
-    if bad:
-        raise ValueError(f"params {cfg.dataset!r}: unknown model setting(s) {sorted(bad)}; known: {sorted(DEFAULTS)}.")
-    return {**DEFAULTS, **p}
+    return cfg.settings("model", DEFAULTS)
 
 # %% ../nbs/04_model.ipynb #c011
 ARTICLE_ATTRS = (

@@ -51,13 +51,7 @@ RANKER_DEFAULTS = dict(
 
 def ranker_params(cfg: Config) -> dict:
     "`RANKER_DEFAULTS` updated by the params file's optional `ranker:` block."
-    p = cfg.section("ranker")
-    bad = set(p) - set(RANKER_DEFAULTS)
-    if bad:
-        raise ValueError(
-            f"Unknown keys {sorted(bad)} in the `ranker:` block of the params file (run {cfg.dataset!r}); known: {sorted(RANKER_DEFAULTS)}."
-        )
-    return {**RANKER_DEFAULTS, **p}
+    return cfg.settings("ranker", RANKER_DEFAULTS)
 
 
 SEARCHED = ("objective", "two_tower", "cold")  # the settings 05c chooses on the validation window

@@ -1,4 +1,4 @@
-"""A seeded, H&M-shaped generator of the three Kaggle files, the project's embedded default dataset, and its oracle.
+"""A seeded, H&M-shaped generator of the three Kaggle files, the project's embedded default dataset.
 
 Docs: https://hm-recsys.github.io/hm-recsys/synthetic.html.md"""
 
