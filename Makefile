@@ -88,7 +88,8 @@ $(STAMP): $(SETUP_FROM) FORCE
 	  $(BIN)/python -m pip install -q $(PIN) torch==2.13.0; \
 	  $(BIN)/python -m pip install -q $(PIN) -e '.[dev]'; \
 	  $(BIN)/python -m ipykernel install --sys-prefix --name hm-recsys --display-name "Python 3 (hm-recsys)" >/dev/null; \
-	  if [ -d .git ]; then $(BIN)/nbdev-install-hooks >/dev/null && $(BIN)/pre-commit install >/dev/null; fi; \
+	  if [ -d .git ]; then $(BIN)/nbdev-install-hooks --diff False >/dev/null && $(BIN)/pre-commit install >/dev/null && \
+	    sed -i 's|= nbdev-merge|= $(abspath $(BIN))/nbdev-merge|' .gitconfig; fi; \
 	  cat $(SETUP_FROM) > $(VENV)/installed.from; }
 	@touch $@
 
