@@ -24,7 +24,7 @@ from hm_recsys.serving import (
     HMRecommender,
     InvalidInput,
     Recommendations,
-    _show,
+    shown,
     check_article_id,
     check_customer_id,
     check_top_k,
@@ -62,7 +62,7 @@ def _message(err: dict) -> str:
             CHECKS[field](err.get("input"))
         except InvalidInput as e:
             return str(e)
-    return f"{field}: {err.get('msg', 'is invalid').lower()}, not {type(err.get('input')).__name__} {_show(err.get('input'))}."
+    return f"{field}: {err.get('msg', 'is invalid').lower()}, not {type(err.get('input')).__name__} {shown(err.get('input'))}."
 
 
 def create_app(service: HMRecommender | None = None, ui: bool = True, threads: int = 4) -> FastAPI:

@@ -184,13 +184,13 @@ def load_registry(path: Path | str) -> Registry:
 # %% ../nbs/05a_registry.ipynb #reg32
 def ensure_registry(cfg: Config, **model_overrides) -> Path:
     "The registry of `cfg`; when it is missing, of another format or built from other data, fit the two-tower model (or load its saved fit) and save it (as this notebook does)."
-    path, tables = registry_dir(cfg), run_etl(cfg)
+    path = registry_dir(cfg)
     try:
-        current = check_registry(path).get("data_fingerprint") == data_fingerprint(cfg)
+        if check_registry(path).get("data_fingerprint") == data_fingerprint(cfg):
+            return path  # current: no tables to load
     except (OSError, ValueError):
-        current = False
-    if current:
-        return path
+        pass
+    tables = run_etl(cfg)
     rec = TwoTowerRecommender({**model_params(cfg), **model_overrides}, cfg.seed, cache=fits_dir(cfg)).fit(
         tables, tables.split.test_start
     )

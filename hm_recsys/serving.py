@@ -22,7 +22,7 @@ from .model import History, TwoTower, day_number
 from .registry import load_registry, registry_dir
 
 # %% auto #0
-__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'InvalidInput', 'UnknownCustomer',
+__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'InvalidInput', 'UnknownCustomer', 'shown',
            'check_customer_id', 'check_top_k', 'check_article_id', 'ArticleCard', 'Recommendations', 'Profile',
            'ServingData', 'HMRecommender', 'age_group', 'tower_embedder', 'serving_data', 'use_service', 'get_service',
            'recommend', 'record_purchase']
@@ -48,7 +48,8 @@ class UnknownCustomer(InvalidInput):
     status = 404
 
 
-def _show(x, n: int = 24) -> str:
+def shown(x, n: int = 24) -> str:
+    "The repr of a bad input, cut to `n` characters, for a message (the API words its own errors with it too)."
     s = repr(x)
     return s if len(s) <= n else s[:n] + "..."
 
@@ -58,12 +59,12 @@ def check_customer_id(customer_id) -> str:
     if not isinstance(customer_id, str):
         raise InvalidInput(
             "customer_id",
-            f"must be a string of 64 hexadecimal characters, not {type(customer_id).__name__} {_show(customer_id)}.",
+            f"must be a string of 64 hexadecimal characters, not {type(customer_id).__name__} {shown(customer_id)}.",
         )
     s = customer_id.strip().lower()
     if len(s) != 64:
         raise InvalidInput(
-            "customer_id", f"must be 64 hexadecimal characters (0-9, a-f), got {len(s)}: {_show(customer_id)}."
+            "customer_id", f"must be 64 hexadecimal characters (0-9, a-f), got {len(s)}: {shown(customer_id)}."
         )
     bad = next((i for i, ch in enumerate(s) if ch not in "0123456789abcdef"), None)
     if bad is not None:
@@ -77,7 +78,7 @@ def check_top_k(top_k) -> int:
     "`top_k` as an int in 1..`MAX_TOP_K`."
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
         raise InvalidInput(
-            "top_k", f"must be a whole number from 1 to {MAX_TOP_K}, not {type(top_k).__name__} {_show(top_k)}."
+            "top_k", f"must be a whole number from 1 to {MAX_TOP_K}, not {type(top_k).__name__} {shown(top_k)}."
         )
     if not 1 <= top_k <= MAX_TOP_K:
         raise InvalidInput("top_k", f"must be from 1 to {MAX_TOP_K}, got {top_k}.")
@@ -93,7 +94,7 @@ def check_article_id(article_id) -> str:
     )
     if s is None or not s.isdigit() or len(s) > 10:
         raise InvalidInput(
-            "article_id", f"must be an article id of 10 digits such as '0108775015', not {_show(article_id)}."
+            "article_id", f"must be an article id of 10 digits such as '0108775015', not {shown(article_id)}."
         )
     return s.zfill(10)
 
