@@ -34,13 +34,15 @@ LIB := $(wildcard hm_recsys/*.py)
 CODE := .make/code
 
 # papermill writes a failed run's notebook too: write to a temporary name, rename on success; on failure, say where it is.
-# The output is always $(R)/<notebook>, named from the notebook ($<), never from the target.
+# The output is always $(R)/<notebook>, named from the notebook ($<), never from the target. bench/timed.py records each
+# run's wall time and peak memory (the kernel's) in $(R)/timings.json, which reports/BENCHMARKS.md tables (make bench).
 # Progress bars redraw at most once a minute there, so that the executed notebooks stay readable; they are text bars
 # (the kernel has no ipywidgets), so tqdm's hint to install ipywidgets is left out of the reports (a user's own
 # PYTHONWARNINGS is kept).
 define run_nb
 @mkdir -p $(R)
 TQDM_MININTERVAL=60 PYTHONWARNINGS="$${PYTHONWARNINGS:+$$PYTHONWARNINGS,}ignore:IProgress not found" \
+  $(BIN)/python -m bench.timed $(R)/timings.json $(basename $(notdir $<)) -- \
   $(BIN)/papermill -k hm-recsys --cwd nbs --log-output --log-level WARNING \
   -p params $(abspath $(P)) $< $(R)/$(notdir $<).tmp.ipynb \
   || { echo "$(notdir $<) failed: the executed notebook, with the error, is $(R)/$(notdir $<).tmp.ipynb"; exit 1; }
@@ -126,7 +128,9 @@ ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's 
 # table). ensure_synthetic keeps it when they did not change what it holds; the touch dates it after them all the same,
 # so that it is not remade on every run.
 $(RAW)/transactions_train.csv: $(P) $(CODE)/module/synthetic.sha | $(STAMP)
-	$(BIN)/python -c "from hm_recsys.config import load_config; from hm_recsys.synthetic import ensure_synthetic; ensure_synthetic(load_config('$(P)'))"
+	@mkdir -p $(R)
+	$(BIN)/python -m bench.timed $(R)/timings.json "synthetic data" -- \
+	  $(BIN)/python -c "from hm_recsys.config import load_config; from hm_recsys.synthetic import ensure_synthetic; ensure_synthetic(load_config('$(P)'))"
 	@touch $@
 $(R)/00a_synthetic.ipynb $(DATA_FP): $(RAW)/transactions_train.csv
 endif

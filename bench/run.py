@@ -4,6 +4,8 @@
     .venv/bin/python -m bench.run --only quality,serving   # rerun some sections, keep the others from bench.json
     .venv/bin/python -m bench.scale --preset full --out reports/scale.json && .venv/bin/python -m bench.run --only scale
 
+pipeline  where `make all`'s time goes: bench/fresh.py's fresh clone (reports/fresh.json) and each notebook's wall time
+          and peak memory (timings.json, written by `make all` through bench/timed.py)
 quality   every recommender on the synthetic default and the real sample, from the metrics.json that `make all` and
           `make real-sample` wrote (nothing is refit here)
 retrieval bench/retrieval.py: FAISS flat / IVF / HNSW vs NumPy and PyTorch brute force, one run, ratios to NumPy
@@ -25,11 +27,74 @@ from .seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 
 REPORTS = ROOT / "reports"
 RUNS = {"synthetic default": REPORTS / "metrics.json", "real sample": REPORTS / "real-sample" / "metrics.json"}
-SECTIONS = ("quality", "retrieval", "serving", "scale", "device", "seeds", "ablations")
+SECTIONS = ("pipeline", "quality", "retrieval", "serving", "scale", "device", "seeds", "ablations")
+PIPELINES = {"default": REPORTS, "real-sample": REPORTS / "real-sample"}  # params: where its run's timings.json is
 ABLATIONS = {
     "two-tower": ("ablation.json", ABLATION_CODE),
     "ranker": ("ranker-ablation.json", RANKER_ABLATION_CODE),
 }  # file name in reports/, module
+
+
+def pipeline() -> dict:
+    "bench/fresh.py's fresh run (reports/fresh.json), and each run's notebook timings of its last `make all` (timings.json)."
+    read = lambda f: json.loads(f.read_text()) if f.exists() else None
+    return {
+        "fresh": read(REPORTS / "fresh.json"),
+        "timings": {n: read(d / "timings.json") for n, d in PIPELINES.items()},
+    }
+
+
+def pipeline_md(p: dict) -> list[str]:
+    "The fresh run's totals, and a table of every notebook's wall time and peak memory per run."
+    fresh, out = p.get("fresh"), ["## Where `make all`'s time goes"]
+    if fresh:
+        out.append(
+            f"`bench/fresh.py` on {fresh['at']}, commit {fresh['commit']}: a fresh clone beside the repository, then "
+            f"`make setup` ({fresh['setup_seconds']:.0f} s) and `make all` for each params file in turn, with nothing else "
+            "running; then a second `make all` with nothing changed. Targets: setup and the default run within 15 min, "
+            "the real sample within 8, nothing changed within 15 s."
+        )
+        out.append(
+            table(
+                ["run", "make all s", "with make setup, min", "largest notebook peak RSS GB", "second make all s"],
+                [
+                    [
+                        name,
+                        r["seconds"],
+                        round((r["seconds"] + fresh["setup_seconds"]) / 60, 2),
+                        max(t["peak_rss_gb"] for t in r["notebooks"].values()),
+                        r.get("noop_seconds"),
+                    ]
+                    for name, r in fresh["runs"].items()
+                ],
+            )
+        )
+    runs = {n: t for n, t in p["timings"].items() if t} | {
+        n: r["notebooks"] for n, r in (fresh or {}).get("runs", {}).items()
+    }
+    if runs:
+        names = sorted({nb for t in runs.values() for nb in t}, key=lambda n: (n != "synthetic data", n))
+        out.append(
+            "Each notebook's last run (`bench/timed.py`, called by `make all`; the fresh run's where there is one): wall "
+            "seconds and the kernel's peak resident memory (GB)."
+        )
+        out.append(
+            table(
+                ["notebook", *(f"{r} {c}" for r in runs for c in ("s", "GB"))],
+                [
+                    [
+                        nb,
+                        *(
+                            v
+                            for t in runs.values()
+                            for v in (t.get(nb, {}).get("seconds"), t.get(nb, {}).get("peak_rss_gb"))
+                        ),
+                    ]
+                    for nb in names
+                ],
+            )
+        )
+    return out
 
 
 def quality() -> dict:
@@ -183,6 +248,8 @@ def markdown(b: dict) -> str:
         "another machine therefore moves the learned rows a little, and can change the ranker's settings where validation "
         "finds them within the noise of each other.",
     ]
+    if b.get("pipeline"):
+        parts += pipeline_md(b["pipeline"])
     q = b.get("quality")
     if q:
         parts.append(
@@ -449,6 +516,7 @@ def main():
     out.mkdir(parents=True, exist_ok=True)
     b = json.loads((out / "bench.json").read_text()) if (out / "bench.json").exists() else {}
     run = {
+        "pipeline": pipeline,
         "quality": quality,
         "retrieval": lambda: retrieval(a.vectors, a.queries),
         "serving": lambda: serving(a.serving_params, a.seconds, a.clients),

@@ -35,6 +35,7 @@ SECTIONS = (
     "candidates",
     "ranker",
     "evaluation",
+    "submission",
 )  # a params file's nested blocks, by stage
 
 

@@ -14,9 +14,9 @@ from .etl import history
 from .features import popularity, top_articles
 
 # %% auto #0
-__all__ = ['METRICS', 'Truth', 'window_truth', 'first_occurrence', 'hits', 'customer_metrics', 'bootstrap_ci', 'Recommender',
-           'merge_lists', 'gather', 'Popularity', 'customer_lists', 'RepurchaseDecayed', 'score', 'evaluate',
-           'leaderboard', 'metrics_report', 'save_metrics', 'leaderboard_md']
+__all__ = ['METRICS', 'Truth', 'window_truth', 'first_occurrence', 'hits', 'customer_metrics', 'bootstrap_ci', 'paired_gain',
+           'Recommender', 'merge_lists', 'gather', 'Popularity', 'customer_lists', 'RepurchaseDecayed', 'score',
+           'evaluate', 'leaderboard', 'metrics_report', 'save_metrics', 'leaderboard_md']
 
 # %% ../nbs/03a_evaluation.ipynb #c008
 @dataclass
@@ -104,6 +104,12 @@ def bootstrap_ci(
         ]
     )
     return np.quantile(means, [(1 - level) / 2, (1 + level) / 2]).tolist()
+
+
+def paired_gain(a: np.ndarray, b: np.ndarray, n_boot: int = 1000, seed: int = 42) -> dict:
+    "mean(a) - mean(b) over the same rows (customers), and its 95% interval: `bootstrap_ci` of the row differences."
+    d = np.asarray(a, "float64") - np.asarray(b, "float64")
+    return {"gain": float(d.mean()) if len(d) else float("nan"), "ci95": bootstrap_ci(d, n_boot, seed)}
 
 # %% ../nbs/03a_evaluation.ipynb #c022
 class Recommender:
@@ -208,7 +214,7 @@ def score(
     n_boot: int = 1000,
     seed: int = 42,
 ) -> dict:
-    "Metrics of `preds` against `truth`: all customers, `ci95`, coverage and the warm / cold segments."
+    "Metrics of `preds` against `truth`: all customers, `ci95`, coverage, the warm / cold segments and `ap`, each customer's AP."
     m = customer_metrics(preds, truth, k)
     r100 = (
         customer_metrics(preds_candidates, truth, preds_candidates.shape[1])["recall"]
@@ -220,7 +226,7 @@ def score(
     out["coverage@12"] = float(len(np.unique(preds[:, :k][preds[:, :k] >= 0])) / n_articles)
     out["ci95"] = {"map@12": bootstrap_ci(m["ap"], n_boot, seed)}
     out["segments"] = {"warm": _summary(m, warm, r100), "cold": _summary(m, ~warm, r100)}
-    return out
+    return out | {"ap": m["ap"]}  # in `truth.customers` order, for paired comparisons; not written to metrics.json
 
 
 def evaluate(
@@ -281,7 +287,7 @@ def leaderboard(results: dict[str, dict]) -> pd.DataFrame:
 
 
 def metrics_report(results: dict[str, dict], cfg: Config, cutoff, days: int, previous: dict | None = None) -> dict:
-    "The metrics.json document: dataset, cutoff, test_days and each recommender's results (+ ratio_to_oracle, ratio_to_oracle_sold)."
+    "The metrics.json document: dataset, cutoff, test_days and each recommender's results but `ap` (+ ratio_to_oracle, ratio_to_oracle_sold)."
     cutoff = pd.Timestamp(cutoff).strftime("%Y-%m-%d")
     same = previous and (previous.get("dataset"), previous.get("cutoff"), previous.get("test_days")) == (
         cfg.dataset,
@@ -291,7 +297,10 @@ def metrics_report(results: dict[str, dict], cfg: Config, cutoff, days: int, pre
     recs = {**(previous["recommenders"] if same else {}), **results}
     ceilings = {o: recs[o]["map@12"] for o in ("oracle", "oracle_sold") if o in recs}
     ratios = lambda r: {f"ratio_to_{o}": r["map@12"] / m for o, m in ceilings.items() if m}
-    recs = {n: {**{k: v for k, v in r.items() if not k.startswith("ratio_to_")}, **ratios(r)} for n, r in recs.items()}
+    recs = {
+        n: {**{k: v for k, v in r.items() if k != "ap" and not k.startswith("ratio_to_")}, **ratios(r)}
+        for n, r in recs.items()
+    }
     return {"dataset": cfg.dataset, "cutoff": cutoff, "test_days": days, "recommenders": recs}
 
 

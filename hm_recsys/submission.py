@@ -12,8 +12,8 @@ from .config import Config, atomic_path
 from .ranker import Ranker, chosen_settings, chunks
 
 # %% auto #0
-__all__ = ['SUBMISSION_COLUMNS', 'submission_cutoff', 'final_ranker', 'predictions', 'submission_path', 'write_submission',
-           'check_submission']
+__all__ = ['SUBMISSION_COLUMNS', 'SUBMISSION', 'submission_cutoff', 'final_ranker', 'submission_customers', 'predictions',
+           'submission_path', 'write_submission', 'check_submission']
 
 # %% ../nbs/08_submission.ipynb #s007
 def submission_cutoff(tables) -> pd.Timestamp:
@@ -27,22 +27,28 @@ def final_ranker(cfg: Config, tables) -> Ranker:
 
 # %% ../nbs/08_submission.ipynb #s010
 SUBMISSION_COLUMNS = ["customer_id", "prediction"]
+SUBMISSION = dict(customers=None)  # every customer; a number: a seeded sample of that many
 
 
-def predictions(r: Ranker, tables, k: int = 12) -> pd.DataFrame:
-    "customer_id and prediction (`k` article_ids, best first, separated by spaces) for every customer of `tables`."
-    customer_ids, article_ids, parts = (
-        tables.customers.customer_id.to_numpy(),
-        tables.articles.article_id.to_numpy(),
-        [],
-    )
-    for c in chunks(tables.customers.customer_idx.to_numpy()):
-        lists = r.recommend(c, k)
+def submission_customers(cfg: Config, tables) -> np.ndarray:
+    "The customer_idx the submission covers, ascending: every customer, or the seeded sample of the params' `submission:` block."
+    n, every = cfg.settings("submission", SUBMISSION)["customers"], tables.customers.customer_idx.to_numpy()
+    if n is None or n >= len(every):
+        return np.sort(every)
+    return np.sort(np.random.default_rng(cfg.seed).choice(every, n, replace=False))
+
+
+def predictions(r: Ranker, tables, customer_idx=None, k: int = 12) -> pd.DataFrame:
+    "customer_id and prediction (`k` article_ids, best first, separated by spaces) for `customer_idx` (default: every customer)."
+    c = tables.customers.customer_idx.to_numpy() if customer_idx is None else np.asarray(customer_idx)
+    customer_ids = tables.customers.set_index("customer_idx").customer_id
+    article_ids, parts = tables.articles.sort_values("article_idx").article_id.to_numpy(), []
+    for part in chunks(c):
+        lists = r.recommend(part, k)
         if (lists < 0).any():
             raise ValueError(f"Fewer than {k} articles for some customers: the popularity fill ran out.")
-        parts.append(
-            pd.DataFrame({"customer_id": customer_ids[c], "prediction": [" ".join(row) for row in article_ids[lists]]})
-        )
+        ids = customer_ids.loc[part].to_numpy()
+        parts.append(pd.DataFrame({"customer_id": ids, "prediction": [" ".join(row) for row in article_ids[lists]]}))
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/08_submission.ipynb #s013

@@ -77,3 +77,21 @@ def test_two_tower_source(run):
     r = Ranker(cfg, two_tower=True, **FAST).fit(tables, cut)
     assert r.tt_epochs > 0 and {"two_tower_rank", "two_tower_score", "two_tower_sim"} <= set(r.features)
     assert r.recommend(buyers(tables, cut, tables.split.test_end)).shape[1] == 12
+
+
+def test_a_shared_store_changes_nothing(run, tmp_path):
+    "Rankers that share a store (05c's two objectives) fit and rank as each would alone; the store builds one table."
+    cfg, tables = run
+    cut, c = tables.split.val_start, buyers(tables, tables.split.val_start, tables.split.test_start)
+    store, objectives = {}, ("binary", "lambdarank")
+    shared = [
+        Ranker(replace(cfg, root=tmp_path / "shared"), store, objective=o, **FAST).fit(tables, cut) for o in objectives
+    ]
+    alone = [Ranker(replace(cfg, root=tmp_path / "alone"), objective=o, **FAST).fit(tables, cut) for o in objectives]
+    assert sorted(k[0] for k in store) == ["context", "table"]
+    assert shared[0].model.model_to_string() != shared[1].model.model_to_string()
+    for s, a in zip(shared, alone):
+        assert s.model.model_to_string() == a.model.model_to_string() and s.train_rows == a.train_rows
+        np.testing.assert_array_equal(s.recommend(c), a.recommend(c))
+    other = Ranker(cfg, store, neg_rate=0.5, **FAST)  # other training rows: not shared
+    assert other.shared("table", cut, lambda: "built") == "built" and len(store) == 3
