@@ -146,16 +146,18 @@ $(R)/05b_candidates.ipynb: $(R)/05a_registry.ipynb
 $(R)/05c_ranker.ipynb: $(R)/05b_candidates.ipynb
 $(R)/06_leaderboard.ipynb $(R)/07_serving.ipynb $(R)/07a_app.ipynb $(R)/07b_api.ipynb $(R)/08_submission.ipynb: $(R)/05c_ranker.ipynb
 
-test: $(STAMP) ## Check the export and the lint, run every notebook on tiny data (nbdev-test), then pytest
+# pytest runs every notebook on tiny data through papermill (tests/test_pipeline.py, make pipeline in a copy) and the
+# real-file notebooks once more on Kaggle-format files (tests/test_project.py): nbdev-test would be a third run of each.
+test: $(STAMP) ## Check the export and the lint, then pytest (which runs every notebook on tiny data)
 	$(BIN)/nbdev-export
 	@git diff --quiet -- hm_recsys 2>/dev/null || { echo "hm_recsys/ differs from the notebooks: run make export and commit"; git --no-pager diff --stat -- hm_recsys; exit 1; }
-	$(MAKE) --no-print-directory lint test-notebooks test-py
+	$(MAKE) --no-print-directory lint test-py
 
 lint: $(STAMP) ## ruff check and ruff format --check (pyproject.toml), as the pre-commit hook runs them
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test-notebooks: $(STAMP)
+test-notebooks: $(STAMP) ## Run every notebook on tiny data in place (nbdev-test): a quick check while editing them
 	$(BIN)/nbdev-test --n-workers 0 --do-print --timing
 
 test-py: $(STAMP)

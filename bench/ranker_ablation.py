@@ -166,7 +166,7 @@ def variant(cfg, tables, settings: dict, kind: str, change) -> dict:
         for f in fits_dir(cfg).glob("two_tower-*"):
             (fits_dir(local) / f.name).symlink_to(f.resolve())
         for window, (a, b) in {"validation": (s.val_start, s.test_start), "test": (s.test_start, s.test_end)}.items():
-            r = R.Ranker(local, **settings, **(change if kind == "settings" else {}))
+            r = R.Ranker(local, **settings | (change if kind == "settings" else {}))
             if kind == "candidates":
                 r.cp = r.cp | change
             res = evaluate(

@@ -13,7 +13,8 @@ serving   bench/load_api.py: HTTP latency under 32 concurrent clients, and in-pr
 scale     bench/scale.py's results (the full preset end to end), with the targets
 device    bench/device.py's results (reports/device/*.json): two-tower training on a GPU and on CPUs, as run there
 seeds     bench/seeds.py's results (reports/seeds/*.json): the ranker refit with other seeds, against the heuristics
-ablations bench/ablation.py's and bench/ranker_ablation.py's results (reports/**/ablation.json, ranker-ablation.json)"""
+ablations bench/ablation.py's and bench/ranker_ablation.py's results (reports/**/ablation.json, ranker-ablation.json,
+          ranker-two-tower.json)"""
 
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
@@ -32,6 +33,7 @@ PIPELINES = {"default": REPORTS, "real-sample": REPORTS / "real-sample"}  # para
 ABLATIONS = {
     "two-tower": ("ablation.json", ABLATION_CODE),
     "ranker": ("ranker-ablation.json", RANKER_ABLATION_CODE),
+    "ranker two-tower": ("ranker-two-tower.json", RANKER_ABLATION_CODE),
 }  # file name in reports/, module
 
 
@@ -478,17 +480,30 @@ def markdown(b: dict) -> str:
             ],
             level="###",
         )
+        header = ["params", "variant", "kind", "validation MAP@12", "validation warm", "test MAP@12", "test warm", "s"]
+        rows = lambda p, x: [
+            [p, n, v["kind"], v["validation"], v["validation warm"], v["test"], v["test warm"], v["seconds"]]
+            for n, v in x["variants"].items()
+        ]
         parts += runs_section(
             "The ranker's settings, candidate sources and features",
             a["ranker"],
             "`bench/ranker_ablation.py`: the ranker with the settings 05c chose (`ranker.json`), changed in one "
             "LightGBM or sampling setting, one candidate source, or by one group of extra features, and scored as "
-            "served (the popularity fill for the cold where 05c chose it).",
-            ["params", "variant", "kind", "validation MAP@12", "validation warm", "test MAP@12", "test warm", "s"],
-            lambda p, x: [
-                [p, n, v["kind"], v["validation"], v["validation warm"], v["test"], v["test warm"], v["seconds"]]
-                for n, v in x["variants"].items()
-            ],
+            "served (the cold policy 05c chose).",
+            header,
+            rows,
+            level="###",
+        )
+        parts += runs_section(
+            "The two-tower source in the ranker",
+            a.get("ranker two-tower"),
+            "What `05c` no longer searches: the ranker as chosen, and with the two-tower model as a source and a feature "
+            "(refit at every training window and cutoff), from `python -m bench.ranker_ablation --variants "
+            "'as chosen,two-tower source' --out reports/<run>/ranker-two-tower.json`; `s` is each variant's time for "
+            "both windows.",
+            header,
+            rows,
             level="###",
         )
     parts.append(

@@ -7,8 +7,8 @@ heuristics do not depend on it. The heuristics and the committed
 ranker come from the run's metrics.json (`make all` or `make real-sample` first). The fits go to a temporary folder, so
 the run's fit cache stays as it is. Writes JSON in reports/seeds/, where `python -m bench.run --only seeds` reads every run
 (and `make readme` the README's paragraph on seeds).
-    .venv/bin/python -m bench.seeds real-sample --seeds 8    # reports/seeds/real-sample.json, about 2 minutes
-    .venv/bin/python -m bench.seeds default --seeds 8        # reports/seeds/default.json, about 25 minutes (the two-tower source refit per seed)"""
+    .venv/bin/python -m bench.seeds real-sample --seeds 8    # reports/seeds/real-sample.json, about 1 minute
+    .venv/bin/python -m bench.seeds default --seeds 8        # reports/seeds/default.json, about 5 minutes (2 cores)"""
 
 import argparse, json, tempfile, time
 from dataclasses import replace

@@ -190,7 +190,10 @@ def test_ranker_ablation_on_tiny(tmp_path, monkeypatch):
         )
     assert (f["rebuy_hazard_type"][bought] >= 0).all() and (f["rebuy_hazard_type"][bought] <= 1).all()
     r = ranker_ablation.main(
-        "tiny", ["as chosen", "last purchase details", "more popularity candidates"], tmp_path / "a.json", settings
+        "tiny",
+        ["as chosen", "two-tower source", "last purchase details", "more popularity candidates"],
+        tmp_path / "a.json",
+        settings,
     )
     assert (
         R.ranker_features is plain
