@@ -4,18 +4,21 @@
 largest process the command waited for, so for papermill that of the Jupyter kernel that ran the notebook.
     .venv/bin/python -m bench.timed reports/timings.json 05c_ranker -- .venv/bin/papermill ..."""
 
-import json, os, resource, subprocess, sys, time
+import fcntl, json, os, resource, subprocess, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 
 
 def record(path: Path, name: str, entry: dict) -> dict:
-    "Set `name` to `entry` in the JSON object at `path`, written atomically (a temporary file, then a rename)."
-    data = json.loads(path.read_text()) if path.exists() else {}
-    data[name] = entry
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(dict(sorted(data.items())), indent=1) + "\n")
-    tmp.replace(path)
+    """Set `name` to `entry` in the JSON object at `path`, written atomically (a temporary file, then a rename), under a
+    lock: `make -j` runs notebooks side by side."""
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        data = json.loads(path.read_text()) if path.exists() else {}
+        data[name] = entry
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(dict(sorted(data.items())), indent=1) + "\n")
+        tmp.replace(path)
     return data
 
 

@@ -77,8 +77,8 @@ def project(tmp_path_factory):
 def ran(copy: Path, *args) -> list[str]:
     "The notebooks that `make pipeline PARAMS=tiny` ran (or, with -n, would run) in `copy`."
     env = {k: v for k, v in os.environ.items() if k not in ("HM_DATA_DIR", "MAKEFLAGS")}
-    r = subprocess.run(
-        ["make", "--no-print-directory", *args, "pipeline", "PARAMS=tiny"],
+    r = subprocess.run(  # -j2: notebooks side by side where the chain allows it
+        ["make", "--no-print-directory", "-j2", *args, "pipeline", "PARAMS=tiny"],
         cwd=copy,
         env=env,
         capture_output=True,

@@ -136,7 +136,7 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
     shared_venv(copy)
     env = {k: v for k, v in os.environ.items() if k != "HM_DATA_DIR"}
     make = lambda *a, data=files: subprocess.run(
-        ["make", "--no-print-directory", *a, "pipeline", f"DATA={data}"],
+        ["make", "--no-print-directory", "-j2", *a, "pipeline", f"DATA={data}"],
         cwd=copy,
         env=env,
         capture_output=True,
