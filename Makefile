@@ -184,7 +184,7 @@ readme: $(STAMP) ## Regenerate README.md from nbs/index.ipynb, the latest metric
 bench: $(STAMP) ## Benchmarks into reports/bench.json and reports/BENCHMARKS.md (after make all)
 	$(BIN)/python -m bench.run
 
-bench-scale: $(STAMP) ## The full preset end to end (35–75 min on 2 cores): reports/scale.json, then BENCHMARKS.md
+bench-scale: $(STAMP) ## The full preset end to end (about an hour on 2 cores; target 45 min): reports/scale.json, then BENCHMARKS.md
 	$(BIN)/python -m bench.scale --preset full --out reports/scale.json
 	$(BIN)/python -m bench.run --only scale
 

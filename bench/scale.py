@@ -12,7 +12,7 @@ Stages, each in its own process so that its peak RSS is its own (`os.wait4`), re
 The run's data goes to data/scale-<preset>/ (removed first, so that nothing is cached), its params file too.
     .venv/bin/python -m bench.scale --preset tiny                       # seconds: the check
     .venv/bin/python -m bench.scale --preset full --out reports/scale.json   # Kaggle size: the benchmark
-Targets (2 cores, 24 GB): the whole run <= 90 min, peak RSS <= 16 GB. `--profile` writes a cProfile file per stage."""
+Targets (2 cores, 24 GB): the whole run <= 45 min, peak RSS <= 12 GB. `--profile` writes a cProfile file per stage."""
 
 import argparse, json, os, shutil, subprocess, sys, time
 from pathlib import Path
@@ -20,7 +20,7 @@ import yaml
 from .common import ROOT, machine
 
 STAGES = ("generate", "etl", "features", "train", "index", "score", "rank")
-TARGETS = {"total_minutes": 90, "peak_rss_gb": 16}
+TARGETS = {"total_minutes": 45, "peak_rss_gb": 12}
 CODE = "ranker"  # its code and what it imports cover every stage: each records it, bench/run.py flags stages run on other code
 
 
