@@ -359,6 +359,7 @@ def markdown(b: dict) -> str:
                     "with `python -m bench.scale --preset full --out reports/scale.json`.** "
                 )
             )
+            slow = max(sc["stages"], key=lambda x: x["wall_s"])
             parts.append(
                 f"## Scale\n\n{check}The `{sc['preset']}` synthetic preset end to end (`bench/scale.py`), each stage in its own "
                 f"process (peak RSS is that process's). Two-tower training on the last {sc['params']['model']['train_days']} days; "
@@ -395,6 +396,8 @@ def markdown(b: dict) -> str:
             parts.append(
                 f"**Total {sc['total_minutes']} min, peak RSS {sc['peak_rss_gb']} GB: "
                 f"{'meets' if sc['meets_targets'] else 'misses'} the targets.** "
+                f"The bottleneck stage: `{slow['stage']}`, {slow['wall_s'] / sum(x['wall_s'] for x in sc['stages']):.0%} "
+                "of the wall time. "
                 f"On the current code: {on_current_code(sc)}."
             )
     parts += runs_section(
