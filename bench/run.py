@@ -74,6 +74,8 @@ def pipeline_md(p: dict) -> list[str]:
     runs = {n: t for n, t in p["timings"].items() if t} | {
         n: r["notebooks"] for n, r in (fresh or {}).get("runs", {}).items()
     }
+    order = list(PIPELINES)  # the default's columns first, whichever file holds them
+    runs = dict(sorted(runs.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order)))
     if runs:
         names = sorted({nb for t in runs.values() for nb in t}, key=lambda n: (n != "synthetic data", n))
         out.append(

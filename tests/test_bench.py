@@ -224,3 +224,42 @@ def test_ranker_ablation_on_tiny(tmp_path, monkeypatch):
     )
     f.write_text(json.dumps(json.loads(f.read_text()) | {"code": "older"}))  # as if the ranker's code changed since
     assert "| no: rerun it |" in run.markdown({"machine": r["machine"], "updated": "now", "ablations": run.ablations()})
+
+
+def test_timed_records_a_run_and_its_peak_memory(tmp_path):
+    "bench/timed.py as make all calls it: the command's status, and an entry only for a run that succeeded."
+    from bench import timed
+
+    out, py = tmp_path / "timings.json", sys.executable
+    grow = "x = bytearray(300 * 2**20); x[::4096] = b'1' * len(x[::4096])"  # 300 MB, touched
+    assert timed.run(out, "big", [py, "-c", grow]) == 0
+    assert timed.run(out, "broken", [py, "-c", "raise SystemExit(3)"]) == 3
+    t = json.loads(out.read_text())
+    assert list(t) == ["big"] and t["big"]["seconds"] > 0 and 0.3 <= t["big"]["peak_rss_gb"] < 2
+    cli = [py, "-m", "bench.timed", str(out), "small", "--", py, "-c", "pass"]
+    assert subprocess.run(cli, cwd=ROOT).returncode == 0
+    assert sorted(json.loads(out.read_text())) == ["big", "small"]  # the others kept
+
+
+def test_timed_writers_side_by_side_lose_nothing(tmp_path):
+    "make -j2 finishes two notebooks at once: the lock keeps both entries."
+    out = tmp_path / "timings.json"
+    cmd = lambda i: [sys.executable, "-m", "bench.timed", str(out), f"nb{i}", "--", sys.executable, "-c", "pass"]
+    procs = [subprocess.Popen(cmd(i), cwd=ROOT) for i in range(8)]
+    assert all(p.wait() == 0 for p in procs)
+    assert sorted(json.loads(out.read_text())) == [f"nb{i}" for i in range(8)]
+
+
+def test_pipeline_section():
+    "BENCHMARKS.md's table of where make all's time goes, from a fresh run and a run's timings."
+    nb = lambda s, gb: {"seconds": s, "peak_rss_gb": gb}
+    fresh = {
+        "at": "now",
+        "commit": "abc",
+        "setup_seconds": 60.0,
+        "runs": {"default": {"seconds": 600.0, "noop_seconds": 2.0, "notebooks": {"05c_ranker": nb(200.0, 3.0)}}},
+    }
+    md = "\n".join(run.pipeline_md({"fresh": fresh, "timings": {"real-sample": {"04_model": nb(60.0, 2.5)}}}))
+    assert "| default | 600 | 11 | 3 | 2 |" in md  # (600 + 60) s = 11 min
+    assert "| 05c_ranker | 200 | 3 |  |  |" in md and "| 04_model |  |  | 60 | 2.5 |" in md
+    assert run.pipeline_md({"fresh": None, "timings": {}}) == ["## Where `make all`'s time goes"]
