@@ -33,7 +33,8 @@ from hm_recsys.serving import (
 )
 
 # %% auto #0
-__all__ = ['CHECKS', 'RecommendRequest', 'PurchaseRequest', 'create_app', 'check_port', 'free_port', 'serve', 'main']
+__all__ = ['CHECKS', 'MAX_BODY', 'RecommendRequest', 'PurchaseRequest', 'BodyLimit', 'create_app', 'check_port', 'free_port',
+           'serve', 'main']
 
 # %% ../nbs/07b_api.ipynb #c047
 class RecommendRequest(BaseModel):
@@ -65,8 +66,48 @@ def _message(err: dict) -> str:
     return f"{field}: {err.get('msg', 'is invalid').lower()}, not {type(err.get('input')).__name__} {shown(err.get('input'))}."
 
 
-def create_app(service: HMRecommender | None = None, ui: bool = True, threads: int = 4) -> FastAPI:
-    "The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`; `threads` run requests."
+MAX_BODY = 64 * 1024  # bytes of one API request body: a customer and a count, or one purchase, take under 200
+
+
+class BodyLimit:
+    "ASGI middleware: a request to one of `paths` whose body passes `limit` bytes gets 413 before anything parses it."
+
+    def __init__(self, app, limit: int, paths: tuple[str, ...]):
+        self.app, self.limit, self.paths = app, limit, paths
+
+    async def refuse(self, size: int, scope, receive, send):
+        detail = f"body: {size:,} bytes or more, over the limit of {self.limit:,}; a request holds one customer or one purchase."
+        await JSONResponse({"detail": detail}, status_code=413)(scope, receive, send)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"] not in self.paths:
+            return await self.app(scope, receive, send)
+        size = dict(scope["headers"]).get(b"content-length", b"")
+        if size.isdigit() and int(size) > self.limit:  # declared too long: refused unread
+            return await self.refuse(int(size), scope, receive, send)
+        body, more = b"", True
+        while more:  # a body without a length (chunked) is read up to the limit, no further
+            message = await receive()
+            body, more = body + message.get("body", b""), message.get("more_body", False)
+            if len(body) > self.limit:
+                return await self.refuse(len(body), scope, receive, send)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+def create_app(
+    service: HMRecommender | None = None, ui: bool = True, threads: int = 4, max_body: int = MAX_BODY
+) -> FastAPI:
+    """The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`; `threads` run requests;
+    API bodies over `max_body` bytes get 413."""
     svc = use_service(service) if service else get_service()
 
     @asynccontextmanager
@@ -112,6 +153,7 @@ def create_app(service: HMRecommender | None = None, ui: bool = True, threads: i
         a = svc.record_purchase(req.customer_id, req.article_id)
         return {"recorded": True, "customer_id": check_customer_id(req.customer_id), "article": asdict(a)}
 
+    app.add_middleware(BodyLimit, limit=max_body, paths=("/recommend", "/purchases"))
     if ui:
         app = gr.mount_gradio_app(app, build_demo(svc), path="/", theme=THEME, css=CSS, footer_links=["api"])
     return app

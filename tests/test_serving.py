@@ -410,3 +410,15 @@ def test_registry_serves_alone(registry, data, tmp_path):
     (alone / "metadata.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="format_version 1.*`make all` writes it afresh"):
         S.serving_data(alone)
+
+
+def test_api_refuses_a_large_body_over_http(server, ids):
+    "A 10 MB body gets 413 from the real server before it is parsed, and the server goes on answering."
+    import httpx
+
+    r = httpx.post(
+        f"{server}/purchases", content=b"{" + b" " * 10 * 2**20 + b"}", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 413 and "over the limit of 65,536" in r.json()["detail"]
+    ok = httpx.post(f"{server}/recommend", json={"customer_id": ids["warm"], "top_k": 3})
+    assert ok.status_code == 200 and len(ok.json()["articles"]) == 3
