@@ -394,8 +394,9 @@ def choose_settings(cfg: Config, tables, split, n_boot: int = 1000) -> tuple[dic
     settings = {k: p[k] for k in SEARCHED}
     objectives = [settings["objective"]] + [SEARCHED["objective"]] * ("objective" not in fix)
     fill = Popularity(cfg.pop_days, decay=True, name="decayed_popularity")
+    rankers = {o: Ranker(cfg, store, objective=o, cold="ranker") for o in objectives}
     val = evaluate(
-        {o: Ranker(cfg, store, objective=o, cold="ranker") for o in objectives} | {fill.name: fill},
+        rankers | {fill.name: fill},
         tables,
         split.val_start,
         split.test_start,
@@ -405,16 +406,16 @@ def choose_settings(cfg: Config, tables, split, n_boot: int = 1000) -> tuple[dic
         verbose=False,
     )
     customers = window_truth(tables.transactions, split.val_start, split.test_start).customers
-    new = Ranker(cfg, store).fit(tables, split.val_start).new(customers)  # the fit is loaded, the context shared
+    new = rankers[objectives[0]].new(customers)  # fit on the validation start by `evaluate`
     ap = lambda s: np.where(new & (s["cold"] == "popularity"), val[fill.name]["ap"], val[s["objective"]]["ap"])
     row = lambda s: {"map@12": ap(s).mean(), "new map@12": ap(s)[new].mean() if new.any() else None}
     rows = {"defaults": row(settings)}
     for k in [k for k in SEARCHED if k not in fix]:
         alt = settings | {k: SEARCHED[k]}
         g = paired_gain(ap(alt), ap(settings), n_boot, cfg.seed)
-        adopted = g["ci95"][0] > 0
-        rows[f"{k}={SEARCHED[k]}"] = row(alt) | {"gain": g["gain"], "gain lo": g["ci95"][0], "gain hi": g["ci95"][1]}
-        rows[f"{k}={SEARCHED[k]}"]["adopted"], settings = adopted, alt if adopted else settings
+        (lo, hi), adopted = g["ci95"], g["ci95"][0] > 0
+        rows[f"{k}={SEARCHED[k]}"] = row(alt) | {"gain": g["gain"], "gain lo": lo, "gain hi": hi, "adopted": adopted}
+        settings = alt if adopted else settings
     rows[fill.name] = {"map@12": val[fill.name]["map@12"], "new map@12": val[fill.name]["segments"]["cold"]["map@12"]}
     return settings | {"two_tower": p["two_tower"]}, pd.DataFrame.from_dict(rows, orient="index")
 
