@@ -9,9 +9,8 @@ ones: the regeneration and the measurement are then one run. Let nothing else ru
 
 import argparse, json, shutil, subprocess, time
 from pathlib import Path
-import yaml
 from .common import ROOT, machine
-from hm_recsys.config import write_json
+from hm_recsys.config import load_config, write_json
 
 OUT = ROOT / "reports" / "fresh.json"
 
@@ -23,10 +22,6 @@ def timed(cmd: list[str], cwd: Path) -> float:
     return round(time.perf_counter() - t0, 1)
 
 
-def reports_dir(params: str) -> str:
-    return yaml.safe_load((ROOT / "params" / f"{params}.yaml").read_text())["reports_dir"]
-
-
 def main(params: list[str], keep_reports: bool, out: Path = OUT) -> dict:
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     clone = ROOT.parent / f"{ROOT.name}-fresh"
@@ -35,11 +30,12 @@ def main(params: list[str], keep_reports: bool, out: Path = OUT) -> dict:
     result = {"commit": commit.strip()[:12], "setup_seconds": timed(["make", "setup"], clone), "runs": {}}
     for p in params:
         seconds = timed(["make", "all", f"PARAMS={p}"], clone)
-        timings = json.loads((clone / reports_dir(p) / "timings.json").read_text())
+        reports = load_config(p).reports_dir  # relative to the project root: the clone's, then ours
+        timings = json.loads((clone / reports / "timings.json").read_text())
         result["runs"][p] = {"seconds": seconds, "notebooks": timings}
         print(p, seconds, flush=True)
         if keep_reports:
-            shutil.copytree(clone / reports_dir(p), ROOT / reports_dir(p), dirs_exist_ok=True)
+            shutil.copytree(clone / reports, ROOT / reports, dirs_exist_ok=True)
     for p in params:  # a second make all, nothing changed: what every make after a finished one costs
         result["runs"][p]["noop_seconds"] = timed(["make", "all", f"PARAMS={p}"], clone)
     result |= {"machine": machine(), "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}

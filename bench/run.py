@@ -18,6 +18,7 @@ ablations bench/ablation.py's and bench/ranker_ablation.py's results (reports/**
 
 import argparse, json, subprocess, sys, tempfile, time
 from pathlib import Path
+from hm_recsys.config import load_config
 from hm_recsys.evaluation import leaderboard_md
 from .ablation import CODE as ABLATION_CODE
 from .common import ROOT, machine
@@ -29,7 +30,7 @@ from .seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 REPORTS = ROOT / "reports"
 RUNS = {"synthetic default": REPORTS / "metrics.json", "real sample": REPORTS / "real-sample" / "metrics.json"}
 SECTIONS = ("pipeline", "quality", "retrieval", "serving", "scale", "device", "seeds", "ablations")
-PIPELINES = {"default": REPORTS, "real-sample": REPORTS / "real-sample"}  # params: where its run's timings.json is
+PIPELINES = ("default", "real-sample")  # the params whose runs' timings.json the pipeline section reads
 ABLATIONS = {
     "two-tower": ("ablation.json", ABLATION_CODE),
     "ranker": ("ranker-ablation.json", RANKER_ABLATION_CODE),
@@ -42,7 +43,7 @@ def pipeline() -> dict:
     read = lambda f: json.loads(f.read_text()) if f.exists() else None
     return {
         "fresh": read(REPORTS / "fresh.json"),
-        "timings": {n: read(d / "timings.json") for n, d in PIPELINES.items()},
+        "timings": {p: read(load_config(p).reports_path / "timings.json") for p in PIPELINES},
     }
 
 
@@ -117,7 +118,6 @@ def retrieval(n: int, queries: int) -> dict:
 
 def serving(params: str, seconds: float, clients: int) -> dict:
     "Run bench/load_api.py (it starts the API in a separate process) and read its JSON."
-    from hm_recsys.config import load_config
     from hm_recsys.registry import REGISTRY_FILES, registry_dir
 
     reg = registry_dir(load_config(params))
