@@ -85,20 +85,17 @@ class BodyLimit:
         size = dict(scope["headers"]).get(b"content-length", b"")
         if size.isdigit() and int(size) > self.limit:  # declared too long: refused unread
             return await self.refuse(int(size), scope, receive, send)
-        body, more = b"", True
+        body, more = bytearray(), True
         while more:  # a body without a length (chunked) is read up to the limit, no further
             message = await receive()
-            body, more = body + message.get("body", b""), message.get("more_body", False)
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
             if len(body) > self.limit:
                 return await self.refuse(len(body), scope, receive, send)
-        replayed = False
+        read = iter([{"type": "http.request", "body": bytes(body), "more_body": False}])
 
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        async def replay():  # the body once, as read; then what the server says next (a disconnect)
+            return next(read, None) or await receive()
 
         await self.app(scope, replay, send)
 
