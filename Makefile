@@ -128,7 +128,6 @@ ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's 
 # table). ensure_synthetic keeps it when they did not change what it holds; the touch dates it after them all the same,
 # so that it is not remade on every run.
 $(RAW)/transactions_train.csv: $(P) $(CODE)/module/synthetic.sha | $(STAMP)
-	@mkdir -p $(R)
 	$(BIN)/python -m bench.timed $(R)/timings.json "synthetic data" -- \
 	  $(BIN)/python -c "from hm_recsys.config import load_config; from hm_recsys.synthetic import ensure_synthetic; ensure_synthetic(load_config('$(P)'))"
 	@touch $@
