@@ -87,6 +87,11 @@ class Config:
         return self.root / "artifacts" / self.dataset
 
     @property
+    def events_dir(self) -> Path:
+        "What the service was told (`07_events`): kept apart from data/ and artifacts/, which `make clean` removes."
+        return self.root / "events" / self.dataset
+
+    @property
     def reports_path(self) -> Path:
         return self.root / self.reports_dir
 

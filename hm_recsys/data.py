@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 import pyarrow as pa, pyarrow.compute as pc, pyarrow.csv as pacsv, pyarrow.parquet as pq
+from pandas.api.types import union_categoricals
 from .config import Config
 
 # %% auto #0
-__all__ = ['DICT', 'FILES', 'SUFFIXES', 'SCHEMA', 'ID_RULES', 'DataError', 'find_files', 'read_table', 'encode_ids',
+__all__ = ['DICT', 'FILES', 'SUFFIXES', 'SCHEMA', 'ID_RULES', 'RECORDED', 'DataError', 'find_files', 'read_table', 'encode_ids',
            'encode_dates', 'read_articles', 'read_customers', 'read_transactions', 'example_frames', 'write_kaggle',
-           'drop_unknown_articles', 'sort_rows', 'RawData', 'load_raw', 'fingerprint']
+           'drop_unknown_articles', 'sort_rows', 'data_files', 'append_rows', 'RawData', 'load_raw', 'fingerprint']
 
 # %% ../nbs/00_data.ipynb #c007
 DICT = pa.dictionary(pa.int32(), pa.string())
@@ -498,6 +499,26 @@ def sort_rows(tx: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return order, np.r_[True, np.any([k[1:] != k[:-1] for k in keys], axis=0)]
 
 # %% ../nbs/00_data.ipynb #c036
+RECORDED = "transactions_recorded.csv"  # in Config.events_dir: the purchases the service recorded, as Kaggle rows
+
+
+def data_files(src: Config | str | Path, raw_dir: str | Path | None = None) -> dict[str, Path]:
+    "`find_files` of the raw folder, with `recorded`: the service's exported purchases, when `src` is a Config that has them."
+    files = find_files(raw_dir or (src.raw_dir if isinstance(src, Config) else src))
+    recorded = src.events_dir / RECORDED if isinstance(src, Config) else None
+    return files | ({"recorded": recorded} if recorded and recorded.is_file() else {})
+
+
+def append_rows(tx: pd.DataFrame, more: pd.DataFrame) -> pd.DataFrame:
+    "The transactions `tx` then `more` (as `read_transactions` returns them), ids as categories of both."
+    if not len(more):
+        return tx
+    ids = {c: union_categoricals([tx[c], more[c]], sort_categories=True) for c in ("customer_id", "article_id")}
+    return pd.concat([tx.drop(columns=list(ids)), more.drop(columns=list(ids))], ignore_index=True).assign(**ids)[
+        list(tx.columns)
+    ]
+
+
 @dataclass
 class RawData:
     "The three Kaggle tables, validated and typed, and a report of what was read."
@@ -512,11 +533,13 @@ class RawData:
 
 
 def load_raw(src: Config | str | Path, data_dir: str | Path | None = None, max_unknown: float = 0.01) -> RawData:
-    "Read and validate the Kaggle files of `src` (a Config's raw_dir, or a folder); `data_dir` overrides the folder."
+    "Read and validate the Kaggle files of `src` (a Config's raw_dir and recorded purchases, or a folder); `data_dir` overrides the folder."
     raw_dir = Path(data_dir) if data_dir else src.raw_dir if isinstance(src, Config) else Path(src)
-    files = find_files(raw_dir)
+    files = data_files(src, raw_dir)
     articles, customers = read_articles(files["articles"]), read_customers(files["customers"])
     tx = read_transactions(files["transactions"])
+    recorded = read_transactions(files["recorded"]) if "recorded" in files else tx.iloc[:0]
+    tx = append_rows(tx, recorded)
     rows = len(tx)
     if not rows:
         raise DataError(f"{files['transactions']}: no transactions, only a header. Use the complete file.")
@@ -529,6 +552,7 @@ def load_raw(src: Config | str | Path, data_dir: str | Path | None = None, max_u
         customers=len(customers),
         transactions=len(tx),
         rows_read=rows,
+        recorded=len(recorded),
         dropped_unknown_articles=dropped,
         repeated_rows=int(len(tx) - sort_rows(tx)[1].sum()),
         buyers=len(buyers),
@@ -540,10 +564,10 @@ def load_raw(src: Config | str | Path, data_dir: str | Path | None = None, max_u
     return RawData(articles, customers, tx, report)
 
 # %% ../nbs/00_data.ipynb #c049
-def fingerprint(raw_dir: str | Path, block: int = 1 << 20) -> str:
-    "A short hex string identifying the Kaggle files of `raw_dir`: names, sizes, and samples of their content."
+def fingerprint(src: Config | str | Path, block: int = 1 << 20) -> str:
+    "A short hex string identifying the Kaggle files of `src` (`data_files`): names, sizes, and samples of their content."
     h = hashlib.sha256()
-    for p in find_files(raw_dir).values():
+    for p in data_files(src).values():
         size = p.stat().st_size
         h.update(f"{p.name}:{size};".encode())
         with open(p, "rb") as f:

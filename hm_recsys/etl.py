@@ -174,7 +174,7 @@ def run_etl(cfg: Config, max_unknown: float = 0.01, force: bool = False) -> Tabl
     raw_dir = ensure_raw(cfg)
     key = dict(
         version=ETL_VERSION,
-        fingerprint=fingerprint(raw_dir),
+        fingerprint=fingerprint(cfg),
         cutoff=cfg.cutoff,
         test_days=cfg.test_days,
         val_days=cfg.val_days,
@@ -183,7 +183,7 @@ def run_etl(cfg: Config, max_unknown: float = 0.01, force: bool = False) -> Tabl
     meta = cfg.processed_dir / "meta.json"
     if not force and meta.exists() and json.loads(meta.read_text()).get("key") == key:
         return load_processed(cfg)
-    raw = load_raw(raw_dir, max_unknown=max_unknown)
+    raw = load_raw(cfg, raw_dir, max_unknown=max_unknown)
     articles, customers = build_articles(raw), build_customers(raw)
     tx = build_transactions(raw, articles, customers)
     first, last = tx.t_dat.min(), tx.t_dat.max()

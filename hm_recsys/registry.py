@@ -53,7 +53,7 @@ def git_commit(root: Path) -> str:
 def data_fingerprint(cfg: Config) -> str:
     "`hm_recsys.data.fingerprint` of the raw files ('unknown' when they are absent)."
     try:
-        return fingerprint(cfg.raw_dir)
+        return fingerprint(cfg)
     except (OSError, ValueError):
         return "unknown"
 
