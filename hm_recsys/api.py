@@ -6,18 +6,17 @@ Docs: https://hm-recsys.github.io/hm-recsys/api.html.md"""
 
 # %% ../nbs/07b_api.ipynb #p002
 from __future__ import annotations
-import socket
+import hmac, ipaddress, os, socket
 from dataclasses import asdict
 from contextlib import asynccontextmanager
 import anyio, gradio as gr, orjson, torch, uvicorn
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastcore.script import call_parse, store_true
+from typing import Literal
 from pydantic import BaseModel, Field
 from .app import CSS, THEME, build_demo
-from .config import load_config
-from .registry import registry_dir
 from hm_recsys.serving import (
     CID_EXAMPLE,
     MAX_TOP_K,
@@ -29,12 +28,14 @@ from hm_recsys.serving import (
     check_customer_id,
     check_top_k,
     get_service,
+    load_service,
+    reload_service,
     use_service,
 )
 
 # %% auto #0
-__all__ = ['CHECKS', 'MAX_BODY', 'RecommendRequest', 'PurchaseRequest', 'BodyLimit', 'create_app', 'check_port', 'free_port',
-           'serve', 'main']
+__all__ = ['CHECKS', 'MAX_BODY', 'RecommendRequest', 'PurchaseRequest', 'BodyLimit', 'authorise', 'create_app', 'check_port',
+           'free_port', 'check_exposure', 'app_from_env', 'serve', 'main']
 
 # %% ../nbs/07b_api.ipynb #c047
 class RecommendRequest(BaseModel):
@@ -45,6 +46,11 @@ class RecommendRequest(BaseModel):
 class PurchaseRequest(BaseModel):
     customer_id: str = Field(description="a known customer: 64 hexadecimal characters", examples=[CID_EXAMPLE])
     article_id: str = Field(description="10 digits (Kaggle article_id)", examples=["0108775015"])
+    request_id: str | None = Field(
+        None, min_length=1, max_length=100, description="any id of this purchase: sent again (a retry), it records once"
+    )
+    price: float | None = Field(None, ge=0, description="the price paid, in the data's units (default: its last price)")
+    sales_channel_id: Literal[1, 2] = Field(2, description="1 store, 2 online")
 
 
 CHECKS = {"customer_id": check_customer_id, "top_k": check_top_k, "article_id": check_article_id}
@@ -100,12 +106,35 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+def authorise(token: str, authorization: str | None):
+    "A 401 unless `authorization` is `Bearer <token>`, compared in constant time (nothing to check without a token)."
+    if not token:
+        return
+    scheme, _, given = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        problem = "this server records purchases for holders of its token only: send the header `Authorization: Bearer <token>`"
+    elif not hmac.compare_digest(given.strip().encode(), token.encode()):
+        problem = "the bearer token is not this server's"
+    else:
+        return
+    detail = f"Authorization: {problem} (the token is HM_API_TOKEN where the server runs)."
+    raise HTTPException(401, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
 def create_app(
-    service: HMRecommender | None = None, ui: bool = True, threads: int = 4, max_body: int = MAX_BODY
+    service: HMRecommender | None = None,
+    ui: bool = True,
+    threads: int = 4,
+    max_body: int = MAX_BODY,
+    token: str | None = None,
 ) -> FastAPI:
     """The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`; `threads` run requests;
-    API bodies over `max_body` bytes get 413."""
-    svc = use_service(service) if service else get_service()
+    API bodies over `max_body` bytes get 413. Writes need `token` (default `$HM_API_TOKEN`) when there is one."""
+    svc = use_service(service) if service else get_service()  # each request reads the process's service afresh
+    token = os.environ.get("HM_API_TOKEN", "") if token is None else token
+
+    def writer(authorization: str | None = Header(None, description="`Bearer <token>`, when the server has one")):
+        authorise(token, authorization)
 
     @asynccontextmanager
     async def lifespan(app):  # a few threads: many would only queue on the GIL, and lengthen the slowest answers
@@ -130,8 +159,8 @@ def create_app(
 
     @app.get("/health")
     def health() -> dict:
-        "Ready, model version, article count, data fingerprint."
-        return svc.health()
+        "Ready, model version, article count, data fingerprint, recorded purchases."
+        return get_service().health()
 
     @app.post(
         "/recommend",
@@ -141,18 +170,43 @@ def create_app(
     async def post_recommend(req: RecommendRequest):
         "The top_k articles for a customer, with scores, reasons, the strategy and the cold_start flag."
         return Response(
-            orjson.dumps(svc.recommend(req.customer_id, req.top_k)), media_type="application/json"
+            orjson.dumps(get_service().recommend(req.customer_id, req.top_k)), media_type="application/json"
         )  # no re-validation
 
-    @app.post("/purchases", responses={404: {"description": "unknown customer"}, 422: {"description": "bad input"}})
+    @app.post(
+        "/purchases",
+        dependencies=[Depends(writer)],
+        responses={
+            401: {"description": "no token, or not the server's"},
+            404: {"description": "unknown customer"},
+            409: {"description": "a request_id used for another purchase"},
+            422: {"description": "bad input"},
+        },
+    )
     def post_purchase(req: PurchaseRequest) -> dict:
-        "Record a purchase; the customer's next recommendations pool it."
-        a = svc.record_purchase(req.customer_id, req.article_id)
-        return {"recorded": True, "customer_id": check_customer_id(req.customer_id), "article": asdict(a)}
+        "Record a purchase, committed before the answer; the customer's next recommendations pool it."
+        p = get_service().record_purchase(**req.model_dump())
+        return {
+            "recorded": True,
+            "new": p.new,
+            "request_id": p.request_id,
+            "customer_id": p.customer_id,
+            "article": asdict(p.article),
+        }
+
+    @app.post(
+        "/admin/reload",
+        dependencies=[Depends(writer)],
+        responses={401: {"description": "no token, or not the server's"}},
+    )
+    def post_reload() -> dict:
+        "Take up the registry that a later `make all` wrote: requests under way finish on the old one."
+        old, new = reload_service()
+        return {"before": old.version, "after": new.version, "recorded_purchases": new.health()["recorded_purchases"]}
 
     app.add_middleware(BodyLimit, limit=max_body, paths=("/recommend", "/purchases"))
     if ui:
-        app = gr.mount_gradio_app(app, build_demo(svc), path="/", theme=THEME, css=CSS, footer_links=["api"])
+        app = gr.mount_gradio_app(app, build_demo(svc, token), path="/", theme=THEME, css=CSS, footer_links=["api"])
     return app
 
 # %% ../nbs/07b_api.ipynb #c051
@@ -178,6 +232,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def check_exposure(host: str, share: bool, token: str):
+    "Stop, saying why, when anyone beyond this machine could record purchases: a non-loopback `host` or a share link without a token."
+    try:
+        local = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        local = host == "localhost"
+    if token or (local and not share):
+        return
+    where = "--share makes a public link" if share else f"--host {host} serves beyond this machine"
+    raise PermissionError(
+        f"{where}, and then writes need a token: set HM_API_TOKEN to a long random secret (for instance the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`), or serve on 127.0.0.1."
+    )
+
+
+def app_from_env() -> FastAPI:
+    "The app of `load_service()` (`$HM_PARAMS`, `$HM_REGISTRY`, `$HM_IMAGES_DIR`): what each uvicorn worker builds."
+    torch.set_num_threads(1)
+    return create_app(load_service())
+
+
 def serve(
     params: str = "default",
     port: int = 7860,
@@ -186,28 +261,42 @@ def serve(
     images: str = "",
     demo: bool = False,
     share: bool = False,
+    workers: int = 1,
 ):
     "Load the registry once, then serve the API with the app at `/` (or, with `demo`, the Gradio app alone)."
+    token = os.environ.get("HM_API_TOKEN", "")
+    check_exposure(host, share, token)
     check_port(host, port)  # before the registry's seconds of loading
-    cfg = load_config(params)
-    svc = use_service(HMRecommender.load(registry or registry_dir(cfg), images or None))
+    if workers > 1 and demo:
+        raise ValueError("--workers runs several API processes, --demo one Gradio process: choose one of them.")
+    if workers > 1:  # each worker process loads the service; they share the event store
+        os.environ.update(HM_PARAMS=params, HM_REGISTRY=str(registry), HM_IMAGES_DIR=str(images))
+        print(f"Serving on http://{host}:{port}/ with {workers} workers", flush=True)
+        return uvicorn.run(
+            "hm_recsys.api:app_from_env", factory=True, workers=workers, host=host, port=port, log_level="warning"
+        )
+    svc = use_service(load_service(params, registry, images))
     torch.set_num_threads(1)  # one request per thread: no intra-op threads fighting over the cores
-    print(f"{svc}", flush=True)
+    print(f"{svc}, purchases kept in {svc.events.path}", flush=True)
     if demo:
-        return build_demo(svc).launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS)
+        return build_demo(svc, token).launch(server_name=host, server_port=port, share=share, theme=THEME, css=CSS)
     print(f"Serving on http://{host}:{port}/ (app), http://{host}:{port}/docs (API)", flush=True)
-    uvicorn.run(create_app(svc), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(svc, token=token), host=host, port=port, log_level="warning")
 
 
 @call_parse
 def main(
     params: str = "default",  # a params/NAME.yaml: serves artifacts/<dataset>/registry
     port: int = 7860,  # the port on `host`
-    host: str = "127.0.0.1",  # the address to bind (loopback by default)
+    host: str = "127.0.0.1",  # the address to bind (loopback by default; any other needs HM_API_TOKEN)
     registry: str = "",  # a registry folder, instead of the params' one (of the params' data set)
     images: str = "",  # the H&M images folder (images/010/0108775015.jpg), else $HM_IMAGES_DIR or swatches
     demo: store_true = False,  # the Gradio app alone, without the HTTP API
-    share: store_true = False,
-):  # ask Gradio for a public share link (with --demo)
+    share: store_true = False,  # ask Gradio for a public share link (with --demo; needs HM_API_TOKEN)
+    workers: int = 1,  # server processes (the API), each with the registry in memory, on one event store
+):
     "Serve the recommender: the HTTP API and the Gradio app."
-    serve(params, port, host, registry, images, demo, share)
+    try:
+        serve(params, port, host, registry, images, demo, share, workers)
+    except (OSError, ValueError) as e:  # a clear sentence, not a traceback: what is wrong and what to do
+        raise SystemExit(f"hm_recsys.api: {e}") from None

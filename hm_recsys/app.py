@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/app.html.md"""
 
 # %% ../nbs/07a_app.ipynb #a002
 from __future__ import annotations
-import base64, html, io
+import base64, hmac, html, io, os
 from functools import lru_cache
 from pathlib import Path
 import gradio as gr
@@ -240,8 +240,14 @@ def show_customer(customer_id: str, top_k: float = 12) -> tuple:
     )
 
 
-def buy(customer_id: str, article_id: str, top_k: float = 12) -> tuple:
-    "Record a purchase, then `show_customer` again."
+def buy(customer_id: str, article_id: str, top_k: float = 12, key: str = "", token: str = "") -> tuple:
+    "Record a purchase (given the server's write `token` as `key`, when it has one), then `show_customer` again."
+    if token and not hmac.compare_digest(str(key or "").strip().encode(), token.encode()):
+        raise gr.Error(
+            "This server records purchases for holders of its write token only (HM_API_TOKEN where it runs): "
+            "enter it in the field above.",
+            title="Not allowed",
+        )
     try:
         record_purchase(customer_id, article_id)
     except InvalidInput as e:
@@ -249,9 +255,11 @@ def buy(customer_id: str, article_id: str, top_k: float = 12) -> tuple:
     return show_customer(customer_id, top_k)
 
 
-def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
-    "The Gradio app wrapping `recommend` (on `service`, default `get_service()`); launch it with `theme=THEME, css=CSS`."
+def build_demo(service: HMRecommender | None = None, token: str | None = None) -> gr.Blocks:
+    """The Gradio app wrapping `recommend` (on `service`, default `get_service()`); launch it with `theme=THEME, css=CSS`.
+    Recording a purchase needs `token` (default `$HM_API_TOKEN`) when there is one."""
     svc = use_service(service) if service else get_service()
+    token = os.environ.get("HM_API_TOKEN", "") if token is None else token
     examples = svc.examples()
     with gr.Blocks(title="H&M recommender", analytics_enabled=False) as demo:
         gr.Markdown(f"## H&M personalised recommendations\n{about(svc)}")
@@ -270,6 +278,12 @@ def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
                         label="Article id (10 digits)",
                         placeholder="e.g. an article id from the cards",
                         elem_id="hm-article",
+                    )
+                    key = gr.Textbox(
+                        label="Write token (HM_API_TOKEN of the server)",
+                        type="password",
+                        visible=bool(token),
+                        elem_id="hm-token",
                     )
                     bought = gr.Button("Record purchase and refresh", elem_id="hm-buy")
             with gr.Column(scale=4):
@@ -291,7 +305,12 @@ def build_demo(service: HMRecommender | None = None) -> gr.Blocks:
         )
         go.click(show_customer, [cust, k], outs, api_name="recommend")
         cust.submit(show_customer, [cust, k], outs, api_name=False)
-        bought.click(buy, [cust, art, k], outs, api_name="record_purchase")
+
+        def record(customer_id: str, article_id: str, top_k: float = 12, key: str = "") -> tuple:
+            "Record a purchase, then show the customer again."
+            return buy(customer_id, article_id, top_k, key, token)
+
+        bought.click(record, [cust, art, k, key], outs, api_name="record_purchase")
     return demo
 
 

@@ -6,7 +6,8 @@ Docs: https://hm-recsys.github.io/hm-recsys/serving.html.md"""
 
 # %% ../nbs/07_serving.ipynb #c003
 from __future__ import annotations
-import hashlib, os, threading
+import hashlib, os, threading, uuid
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -16,16 +17,18 @@ import faiss, torch
 from fastcore.basics import patch
 from .config import load_config
 from .etl import days_before
+from .events import EventStore, RequestIdReused, events_path
 from .features import AGE_EDGES, age_bucket
 from .index import tower_search
 from .model import History, TwoTower, day_number
 from .registry import load_registry, registry_dir
 
 # %% auto #0
-__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'InvalidInput', 'UnknownCustomer', 'shown',
-           'check_customer_id', 'check_top_k', 'check_article_id', 'ArticleCard', 'Recommendations', 'Profile',
-           'ServingData', 'HMRecommender', 'age_group', 'tower_embedder', 'serving_data', 'use_service', 'get_service',
-           'recommend', 'record_purchase']
+__all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'InvalidInput', 'UnknownCustomer',
+           'Conflict', 'shown', 'check_customer_id', 'check_top_k', 'check_article_id', 'ArticleCard',
+           'Recommendations', 'Purchase', 'Profile', 'ServingData', 'HMRecommender', 'age_group', 'tower_embedder',
+           'serving_data', 'use_service', 'load_service', 'get_service', 'reload_service', 'recommend',
+           'record_purchase']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
@@ -46,6 +49,12 @@ class UnknownCustomer(InvalidInput):
     "A customer id absent from the registry, where one is required (recording a purchase)."
 
     status = 404
+
+
+class Conflict(InvalidInput):
+    "A request id already used for another purchase."
+
+    status = 409
 
 
 def shown(x, n: int = 24) -> str:
@@ -141,6 +150,16 @@ class Recommendations:
 
 
 @dataclass(frozen=True)
+class Purchase:
+    "The answer of `record_purchase`."
+
+    request_id: str  # the client's, or one made up; sent again, it records nothing
+    customer_id: str
+    article: ArticleCard  # dated the service's day
+    new: bool  # False when `request_id` was recorded before (a retry)
+
+
+@dataclass(frozen=True)
 class Profile:
     "What the service knows of a customer."
 
@@ -183,8 +202,8 @@ class ServingData:
 class HMRecommender:
     "The recommender service: built once from a registry, then answers from memory; safe to call from many threads."
 
-    def __init__(self, data: ServingData, images_dir: str | Path | None = None):
-        self.data = data
+    def __init__(self, data: ServingData, images_dir: str | Path | None = None, events: EventStore | None = None):
+        self.data, self.events, self.source = data, events, None
         self.images_dir = str(images_dir or os.environ.get("HM_IMAGES_DIR") or "") or None
         self.version = str(data.meta.get("model_version", "unknown"))
         self._customer = {c: i for i, c in enumerate(data.customers.customer_id)}
@@ -193,15 +212,38 @@ class HMRecommender:
             data.articles[["article_id", "name", "product_type", "colour", "price"]].itertuples(index=False, name=None)
         )
         self._code = data.articles.product_code.to_numpy()
-        self._recorded: dict[int, list[int]] = {}  # customer_idx -> article_idx recorded since loading, oldest first
-        self._vectors: dict[int, tuple] = {}  # customer_idx -> (history length, the customer tower's vector)
+        self._price = float(np.nanmedian(data.articles.price)) if data.articles.price.notna().any() else 0.0
+        self._recorded: dict[
+            int, list[int]
+        ] = {}  # customer_idx -> article_idx recorded on the service's day, oldest first
+        self._requests: dict[str, tuple[int, int]] = {}  # without a store: request id -> (customer_idx, article_idx)
+        self._seen = 0  # the last event store row taken up
+        self._vectors: OrderedDict[int, tuple] = OrderedDict()  # customer_idx -> (history length, tower vector), LRU
         self._lock = threading.Lock()
         faiss.omp_set_num_threads(1)  # a single query runs fastest on one core
+        self.sync()
+
+    def sync(self) -> int:
+        "Take up the purchases of the service's day that the event store holds (from any process) and this one lacks."
+        rows = self.events.since(self._seen, self.day) if self.events else []
+        n = 0
+        with self._lock:
+            for i, cid, aid in rows:
+                if i > self._seen:  # another thread may have taken it up meanwhile
+                    self._seen, ci, ai = i, self._customer.get(cid), self._article.get(aid)
+                    if ci is not None and ai is not None:
+                        self._recorded.setdefault(ci, []).append(ai)
+                        n += 1
+        return n
 
     @classmethod
-    def load(cls, registry_dir: str | Path, images_dir: str | Path | None = None) -> HMRecommender:
-        "The service of the registry in `registry_dir` (see `serving_data`)."
-        return cls(serving_data(registry_dir), images_dir)
+    def load(
+        cls, registry_dir: str | Path, images_dir: str | Path | None = None, events: EventStore | None = None
+    ) -> HMRecommender:
+        "The service of the registry in `registry_dir` (see `serving_data`), recording purchases in `events`."
+        svc = cls(serving_data(registry_dir), images_dir, events)
+        svc.source = Path(registry_dir)  # where `reload_service` reads a newer registry
+        return svc
 
     def __repr__(self):
         return f"HMRecommender({self.version}, articles={len(self._rows):,}, customers={len(self._customer):,}, cutoff={self.day})"
@@ -225,6 +267,7 @@ class HMRecommender:
         "article_idx and days before the cutoff (0 for recorded ones) of a customer's purchases, latest first."
         if customer_idx is None:
             return np.zeros(0, "int64"), np.zeros(0, "int64")
+        self.sync()
         with self._lock:
             new = self._recorded.get(customer_idx, [])[::-1]
         d = self.data
@@ -358,19 +401,22 @@ def _fallback(self: HMRecommender, customer_id: str, customer_idx: int | None, k
     return Recommendations(customer_id, cards, True, lists[0][2], self.version)
 
 
-VECTORS_CACHED = 200_000  # customer vectors kept (about 50 MB at dim 64); the cache starts over when full
+VECTORS_CACHED = 20_000  # customer vectors kept, the least recently used dropped first (about 10 MB at dim 64)
 
 
 @patch
 def vector(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.ndarray) -> np.ndarray:
     "The customer tower's vector for this history (latest first), cached until the customer's history grows."
-    hit = self._vectors.get(customer_idx)
-    if hit is not None and hit[0] == len(arts):
-        return hit[1]
+    with self._lock:
+        hit = self._vectors.get(customer_idx)
+        if hit is not None and hit[0] == len(arts):
+            self._vectors.move_to_end(customer_idx)
+            return hit[1]
     u = self.data.embed(customer_idx, arts, days)
-    if len(self._vectors) >= VECTORS_CACHED:
-        self._vectors.clear()
-    self._vectors[customer_idx] = (len(arts), u)
+    with self._lock:
+        self._vectors[customer_idx] = (len(arts), u)
+        if len(self._vectors) > VECTORS_CACHED:
+            self._vectors.popitem(last=False)
     return u
 
 
@@ -450,9 +496,22 @@ def recommend(self: HMRecommender, customer_id: str, top_k: int = 12) -> Recomme
 
 # %% ../nbs/07_serving.ipynb #c032
 @patch
-def record_purchase(self: HMRecommender, customer_id: str, article_id: str) -> ArticleCard:
-    "Add a purchase to a known customer's history, effective at once; returns the article, dated the service's day."
+def record_purchase(
+    self: HMRecommender,
+    customer_id: str,
+    article_id: str,
+    request_id: str | None = None,
+    price: float | None = None,
+    sales_channel_id: int = 2,
+) -> Purchase:
+    """Add a purchase to a known customer's history, effective at once, dated the service's day: committed to the
+    event store first when there is one. A `request_id` sent again records nothing; `price` defaults to the article's
+    last price (else the catalogue's median), the channel to 2 (online)."""
     cid, aid = check_customer_id(customer_id), check_article_id(article_id)
+    if price is not None and not (isinstance(price, (int, float)) and price >= 0):
+        raise InvalidInput("price", f"must be a number >= 0 (the data's scaled units), not {shown(price)}.")
+    if sales_channel_id not in (1, 2):
+        raise InvalidInput("sales_channel_id", f"must be 1 (store) or 2 (online), not {shown(sales_channel_id)}.")
     ai = self._article.get(aid)
     if ai is None:
         raise InvalidInput(
@@ -467,9 +526,25 @@ def record_purchase(self: HMRecommender, customer_id: str, article_id: str) -> A
             f"{cid[:12]}... is not a customer of this registry: purchases are recorded "
             "for known customers only (unknown ones get the popularity fallback).",
         )
-    with self._lock:
-        self._recorded.setdefault(ci, []).append(ai)
-    return self.card(ai, day=self.day)
+    card = self.card(ai, day=self.day)
+    if self.events is None:
+        rid = request_id or uuid.uuid4().hex
+        with self._lock:
+            seen = self._requests.get(rid)
+            if seen not in (None, (ci, ai)):
+                raise Conflict("request_id", f"{rid!r} was recorded for another purchase; send a new id.")
+            if seen is None:
+                self._requests[rid] = (ci, ai)
+                self._recorded.setdefault(ci, []).append(ai)
+        return Purchase(rid, cid, card, seen is None)
+    if price is None:
+        price = self._price if card.price is None else card.price
+    try:
+        event, new = self.events.record(cid, aid, self.day, price, sales_channel_id, request_id, self.version)
+    except RequestIdReused as e:
+        raise Conflict("request_id", str(e).split(": ", 1)[1]) from None
+    self.sync()
+    return Purchase(event.request_id, cid, card, new)
 
 # %% ../nbs/07_serving.ipynb #c035
 @patch
@@ -487,6 +562,7 @@ def profile(self: HMRecommender, customer_id: str) -> Profile:
     if ci is None:
         return Profile(cid, False, None, None, None, None, 0, None, True)
     r = self.data.customers.iloc[ci]
+    self.sync()
     with self._lock:
         new = len(self._recorded.get(ci, []))
     val = lambda x: None if pd.isna(x) else x
@@ -508,6 +584,7 @@ def profile(self: HMRecommender, customer_id: str) -> Profile:
 @patch
 def health(self: HMRecommender) -> dict:
     "Whether the service is ready, and what it serves."
+    self.sync()
     with self._lock:
         recorded = sum(map(len, self._recorded.values()))
     m = self.data.meta
@@ -520,6 +597,7 @@ def health(self: HMRecommender) -> dict:
         cutoff=self.day,
         dataset=m.get("dataset"),
         recorded_purchases=recorded,
+        purchases_kept="sqlite" if self.events else "memory",
     )
 
 
@@ -548,13 +626,33 @@ def use_service(service: HMRecommender) -> HMRecommender:
     return service
 
 
+def load_service(params: str = "", registry: str = "", images: str = "") -> HMRecommender:
+    "The service of `registry` (default `$HM_REGISTRY`, else the params' registry) with the data set's `EventStore`."
+    cfg = load_config(params or os.environ.get("HM_PARAMS", "default"))
+    reg = registry or os.environ.get("HM_REGISTRY") or registry_dir(cfg)
+    return HMRecommender.load(reg, images or os.environ.get("HM_IMAGES_DIR"), EventStore(events_path(cfg)))
+
+
 def get_service() -> HMRecommender:
-    "The process's service, loading it on first use (`$HM_REGISTRY`, or the registry of params `$HM_PARAMS`)."
+    "The process's service, loading it on first use (`load_service`: `$HM_REGISTRY` or `$HM_PARAMS`)."
     with _service_lock:
         if _service is None:
-            reg = os.environ.get("HM_REGISTRY") or registry_dir(load_config(os.environ.get("HM_PARAMS", "default")))
-            use_service(HMRecommender.load(reg, images_dir=os.environ.get("HM_IMAGES_DIR")))
+            use_service(load_service())
     return _service
+
+
+_reload_lock = threading.Lock()
+
+
+def reload_service() -> tuple[HMRecommender, HMRecommender]:
+    "Load the process's service's registry folder again, with its images and event store, and swap it in: (old, new)."
+    with _reload_lock:  # one load at a time
+        old = get_service()
+        if old.source is None:
+            raise ValueError(
+                "This service was not loaded from a registry folder (HMRecommender.load): nothing to reload."
+            )
+        return old, use_service(HMRecommender.load(old.source, old.images_dir, old.events))
 
 
 def recommend(customer_id: str, top_k: int = 12) -> Recommendations:
@@ -562,6 +660,6 @@ def recommend(customer_id: str, top_k: int = 12) -> Recommendations:
     return get_service().recommend(customer_id, top_k)
 
 
-def record_purchase(customer_id: str, article_id: str) -> ArticleCard:
+def record_purchase(customer_id: str, article_id: str, **kw) -> Purchase:
     "Record a purchase in the process's service (see `HMRecommender.record_purchase`)."
-    return get_service().record_purchase(customer_id, article_id)
+    return get_service().record_purchase(customer_id, article_id, **kw)

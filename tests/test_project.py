@@ -160,9 +160,11 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
             "05b_candidates",
             "05c_ranker",
             "06_leaderboard",
+            "07_events",
             "07_serving",
             "07a_app",
             "07b_api",
+            "07c_space",
             "08_submission",
         )
     )
@@ -201,8 +203,9 @@ def test_make_all_on_a_folder_of_kaggle_files(tmp_path):
         "07_serving",
         "07a_app",
         "07b_api",
+        "07c_space",
     ]  # a dry run plans what the run does: the core and what wraps it
-    assert ran(make()) == ["07_serving", "07a_app", "07b_api"]
+    assert ran(make()) == ["07_serving", "07a_app", "07b_api", "07c_space"]
     assert ran(make()) == []
     # The data by content: files copied again (newer, the same bytes) rerun nothing; a changed file reruns from 00_data.
     for f in files.iterdir():

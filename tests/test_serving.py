@@ -104,7 +104,7 @@ def test_record_purchase(svc, ids):
     far = svc.data.articles.article_id.iloc[
         int(np.argmin(v @ v[svc._article[before.article_ids[0]]]))
     ]  # unlike its top pick
-    card = svc.record_purchase(ids["warm"], far)
+    card = svc.record_purchase(ids["warm"], far).article
     assert card.article_id == far and card.day == svc.day
     after = svc.recommend(ids["warm"])
     assert after.article_ids != before.article_ids and after.strategy == "two_tower"
@@ -273,7 +273,7 @@ def test_gradio_client(registry, ids):
         assert "cold start" in profile and cards.count('class="hm-card"') == 5 and history == [] and raw["cold_start"]
         with pytest.raises(Exception, match="customer_id: must be 64 hexadecimal"):
             client.predict("abc", 12, api_name="/recommend")
-        profile, history, cards, raw = client.predict(ids["cold"], ids["article"], 12, api_name="/record_purchase")
+        profile, history, cards, raw = client.predict(ids["cold"], ids["article"], 12, "", api_name="/record_purchase")
         assert raw["strategy"] == "two_tower" and "personalised" in profile and len(history) == 1
     finally:
         demo.close()
