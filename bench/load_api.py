@@ -8,11 +8,12 @@ latency of `recommend` on the same registry. Not a test: run it by hand,
     .venv/bin/python -m bench.load_api --params default
 and compare with the targets (2 cores): p99 <= 50 ms over HTTP, in-process p99 <= 5 ms."""
 
-import argparse, asyncio, hashlib, json, os, subprocess, sys, time
+import argparse, asyncio, hashlib, json, os, subprocess, sys, tempfile, time
 from pathlib import Path
 import httpx, numpy as np, torch
 
 from hm_recsys.config import load_config
+from hm_recsys.events import EventStore
 from hm_recsys.registry import registry_dir
 from hm_recsys.api import free_port
 from hm_recsys.serving import HMRecommender
@@ -45,9 +46,10 @@ class Connection:
     async def open(self):
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
+    async def post(self, path: str, body: bytes, headers: dict | None = None) -> tuple[int, bytes]:
+        more = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         self.writer.write(
-            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n{more}"
             f"Content-Length: {len(body)}\r\n\r\n".encode()
             + body
         )
@@ -145,7 +147,8 @@ def _ms(ts: list, cpu: list) -> dict:
 def in_process(svc: HMRecommender, ids: list[str], n: int = 5000) -> dict:
     "recommend's latency: first calls (each customer's vector computed) and repeated ones (vector cached), as the server runs it."
     torch.set_num_threads(1)
-    svc = HMRecommender(svc.data)  # one intra-op thread as in `serve`; an empty cache
+    store = EventStore(Path(tempfile.mkdtemp()) / "purchases.sqlite")  # as served: each request looks for new purchases
+    svc = HMRecommender(svc.data, events=store)  # one intra-op thread as in `serve`; an empty cache
 
     def timed(xs):
         ts, cpu = [], []
@@ -176,6 +179,7 @@ def main():
     server = subprocess.Popen(
         [sys.executable, "-m", "hm_recsys.api", "--params", a.params, "--registry", str(reg), "--port", str(port)],
         cwd=ROOT,
+        env=dict(os.environ, HM_EVENTS_DB=str(Path(tempfile.mkdtemp()) / "purchases.sqlite")),  # not the data set's own
     )
     try:
         for _ in range(600):

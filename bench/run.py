@@ -10,6 +10,8 @@ quality   every recommender on the synthetic default and the real sample, from t
           `make real-sample` wrote (nothing is refit here)
 retrieval bench/retrieval.py: FAISS flat / IVF / HNSW vs NumPy and PyTorch brute force, one run, ratios to NumPy
 serving   bench/load_api.py: HTTP latency under 32 concurrent clients, and in-process `recommend` latency
+durability bench/durability.py's results (reports/durability.json): restart and kill -9 under writers, hot swap under
+          load, a soak of mixed load
 scale     bench/scale.py's results (the full preset end to end), with the targets
 device    bench/device.py's results (reports/device/*.json): two-tower training on a GPU and on CPUs, as run there
 seeds     bench/seeds.py's results (reports/seeds/*.json): the ranker refit with other seeds, against the heuristics
@@ -29,7 +31,7 @@ from .seeds import CODE as SEED_CODE, RUNS_DIR as SEED_RUNS, VERSUS
 
 REPORTS = ROOT / "reports"
 RUNS = {"synthetic default": REPORTS / "metrics.json", "real sample": REPORTS / "real-sample" / "metrics.json"}
-SECTIONS = ("pipeline", "quality", "retrieval", "serving", "scale", "device", "seeds", "ablations")
+SECTIONS = ("pipeline", "quality", "retrieval", "serving", "durability", "scale", "device", "seeds", "ablations")
 PIPELINES = ("default", "real-sample")  # the params whose runs' timings.json the pipeline section reads
 ABLATIONS = {
     "two-tower": ("ablation.json", ABLATION_CODE),
@@ -143,6 +145,110 @@ def serving(params: str, seconds: float, clients: int) -> dict:
             check=True,
         )
         return {"params": params, **json.loads(out.read_text())}
+
+
+def durability() -> dict | None:
+    "bench/durability.py's run (reports/durability.json): it takes over ten minutes, so it is run on its own."
+    f = REPORTS / "durability.json"
+    return json.loads(f.read_text()) if f.exists() else None
+
+
+def durability_md(d: dict) -> list[str]:
+    "The restart and kill -9 figures, the hot swap under load, and the soak minute by minute."
+    out = [
+        "## Durability\n\n"
+        f"`bench/durability.py --params {d['params']}` on {d['at']}: the API in its own process (`python -m hm_recsys.api`, "
+        "as `make serve`), with a write token and its event store. Targets: every acknowledged purchase present after a "
+        "restart and after `kill -9`, none twice; 0 failed requests across a hot swap; a soak with 0 errors and memory "
+        "that levels off."
+    ]
+    if k := d.get("kill"):
+        r, x, t = k["restart"], k["kill"], k["retry"]
+        out.append(
+            table(
+                [
+                    "case",
+                    "clients",
+                    "acknowledged (200)",
+                    "present after restart",
+                    "committed, unanswered",
+                    "rows",
+                    "distinct request ids",
+                ],
+                [
+                    [
+                        "SIGTERM, restart",
+                        k["clients"],
+                        r["acknowledged"],
+                        r["after_restart"],
+                        0,
+                        r["after_restart"],
+                        None,
+                    ],
+                    [
+                        f"kill -9 after {x['after_seconds']} s, restart",
+                        k["clients"],
+                        x["acknowledged"],
+                        x["acknowledged_present"],
+                        x["committed_unanswered"],
+                        x["rows"],
+                        x["distinct_request_ids"],
+                    ],
+                ],
+            )
+        )
+        out.append(
+            f"After the `kill -9`, the restarted server reloaded {x['reloaded_after_restart']:,} purchases. The clients then "
+            f"retried the {t['sent']} purchases that got no answer, with their request ids: {t['already']} were already "
+            f"recorded (committed just before the kill) and recorded nothing, {t['new']} were new; the store ends with "
+            f"{t['rows_after']:,} rows, one per request id."
+        )
+    if w := d.get("swap"):
+        out.append(
+            table(
+                [
+                    "clients",
+                    "seconds",
+                    "requests",
+                    "failed",
+                    "p99 ms",
+                    "version before",
+                    "version after",
+                    "reload s",
+                    "purchases before / after",
+                ],
+                [
+                    [
+                        w["clients"],
+                        w["seconds"],
+                        w["requests"],
+                        w["failed"],
+                        w["p99_ms"],
+                        w["version_before"],
+                        w["version_after"],
+                        w["reload"]["reload_seconds"],
+                        f"{w['purchases_before_swap']} / {w['purchases_after_swap']}",
+                    ]
+                ],
+            )
+        )
+    if so := d.get("soak"):
+        out.append(
+            f"Soak: {so['clients']} clients for {so['minutes']} min, 90% `POST /recommend` over 50,000 customers (80% with "
+            f"purchases, 15% without, 5% unknown) and 10% `POST /purchases`. Errors: {so['errors']}; purchases acknowledged "
+            f"{so['purchases_acknowledged']:,}, recorded {so['recorded_purchases']:,}. Resident memory at start: "
+            f"{so['start_rss_mb']} MB."
+        )
+        out.append(
+            table(
+                ["minute", "requests", "errors", "purchases", "p50 ms", "p99 ms", "RSS MB"],
+                [
+                    [r["minute"], r["requests"], r["errors"], r["purchases"], r["p50_ms"], r["p99_ms"], r["rss_mb"]]
+                    for r in so["per_minute"]
+                ],
+            )
+        )
+    return out
 
 
 def scale() -> dict:
@@ -348,6 +454,8 @@ def markdown(b: dict) -> str:
                 ],
             )
         )
+    if b.get("durability"):
+        parts += durability_md(b["durability"])
     sc = b.get("scale")
     if sc:
         if "missing" in sc:
@@ -540,6 +648,7 @@ def main():
         "quality": quality,
         "retrieval": lambda: retrieval(a.vectors, a.queries),
         "serving": lambda: serving(a.serving_params, a.seconds, a.clients),
+        "durability": durability,
         "scale": scale,
         "device": device,
         "seeds": seed_runs,
