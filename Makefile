@@ -50,13 +50,13 @@ TQDM_MININTERVAL=60 PYTHONWARNINGS="$${PYTHONWARNINGS:+$$PYTHONWARNINGS,}ignore:
 endef
 
 NBS := 00_config 00_data 01_eda 02_etl 03_features 03a_evaluation 04_model 05_index 05a_registry 05b_candidates 05c_ranker \
-  06_leaderboard 07_serving 07a_app 07b_api 08_submission
+  06_leaderboard 07_events 07_serving 07a_app 07b_api 07c_space 08_submission
 ifeq ($(SOURCE),synthetic)  # the generator, its oracle and its realism table
 NBS := 00a_synthetic 00b_oracle $(NBS) 03b_realism
 endif
 REPORTS := $(foreach n,$(NBS),$(R)/$(n).ipynb)
 
-.PHONY: help setup lock all pipeline test lint test-notebooks test-py export clean-nbs lab real-sample demo screenshot serve docs readme bench bench-scale clean
+.PHONY: help setup lock all pipeline test lint test-notebooks test-py export clean-nbs lab real-sample demo screenshot serve space events-export docs readme bench bench-scale clean
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 	@echo "  Runs: make all (synthetic default) | make all PARAMS=real-sample | make all DATA=/path/to/kaggle"
@@ -122,7 +122,7 @@ real-sample: ## Run the pipeline on ../shared/data/hm-real-sample into reports/r
 DATA_FP := .make/data/$(DATASET).fp
 .PRECIOUS: $(DATA_FP)
 $(DATA_FP): FORCE | $(STAMP)
-	$(call content_stamp,from hm_recsys.data import fingerprint; print(fingerprint('$(RAW)')))
+	$(call content_stamp,from hm_recsys.data import fingerprint; from hm_recsys.config import load_config; print(fingerprint(load_config('$(P)'))))
 ifeq ($(SOURCE),synthetic)  # the generator writes data/<dataset>/raw; a user's data folder is only ever read
 # The data depends on the params and the generator's code only (not on 00a's narration, nor on the oracle or the realism
 # table). ensure_synthetic keeps it when they did not change what it holds; the touch dates it after them all the same,
@@ -143,7 +143,8 @@ $(R)/05_index.ipynb: $(R)/04_model.ipynb
 $(R)/05a_registry.ipynb: $(R)/05_index.ipynb
 $(R)/05b_candidates.ipynb: $(R)/05a_registry.ipynb
 $(R)/05c_ranker.ipynb: $(R)/05b_candidates.ipynb
-$(R)/06_leaderboard.ipynb $(R)/07_serving.ipynb $(R)/07a_app.ipynb $(R)/07b_api.ipynb $(R)/08_submission.ipynb: $(R)/05c_ranker.ipynb
+$(R)/06_leaderboard.ipynb $(R)/07_events.ipynb $(R)/07_serving.ipynb $(R)/07a_app.ipynb $(R)/07b_api.ipynb $(R)/07c_space.ipynb \
+  $(R)/08_submission.ipynb: $(R)/05c_ranker.ipynb
 
 # pytest runs every notebook on tiny data through papermill (tests/test_pipeline.py, make pipeline in a copy) and the
 # real-file notebooks once more on Kaggle-format files (tests/test_project.py): nbdev-test would be a third run of each.
@@ -173,6 +174,12 @@ screenshot: $(STAMP) ## Retake the screenshots (Chromium): the demo on PARAMS' r
 serve: $(STAMP) ## Start the HTTP API (/health, /recommend, /purchases, /docs) with the demo at /
 	$(BIN)/python -m hm_recsys.api --params $(PARAMS)
 
+space: $(STAMP) ## A folder that deploys as a Hugging Face Space (app.py, requirements.txt, the package, PARAMS' registry): space/<dataset>/
+	$(BIN)/python -m hm_recsys.space --params $(PARAMS)
+
+events-export: $(STAMP) ## Write the purchases the service recorded as Kaggle rows (events/<dataset>/), which the next make all reads
+	$(BIN)/python -m hm_recsys.events --params $(PARAMS)
+
 docs: $(STAMP) ## Build the docs site into _docs/ (nbdev-docs with Quarto, else a static fallback)
 	$(BIN)/python docs/build.py readme
 	$(BIN)/python docs/build.py
@@ -193,5 +200,5 @@ clean-nbs: $(STAMP) ## Strip notebook outputs and metadata before committing
 lab: $(STAMP) ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab --notebook-dir=nbs --ip=127.0.0.1
 
-clean: ## Remove generated data, artifacts and .make (keeps .venv and reports/): the next make all reruns every notebook
+clean: ## Remove generated data, artifacts and .make (keeps .venv, reports/ and the recorded purchases in events/): the next make all reruns every notebook
 	rm -rf data artifacts _docs _proc .make
