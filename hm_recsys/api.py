@@ -133,7 +133,7 @@ def create_app(
     svc = use_service(service) if service else get_service()  # each request reads the process's service afresh
     token = os.environ.get("HM_API_TOKEN", "") if token is None else token
 
-    def writer(authorization: str | None = Header(None, description="`Bearer <token>`, when the server has one")):
+    async def writer(authorization: str | None = Header(None, description="`Bearer <token>`, when the server has one")):
         authorise(token, authorization)
 
     @asynccontextmanager
@@ -183,7 +183,7 @@ def create_app(
             422: {"description": "bad input"},
         },
     )
-    def post_purchase(req: PurchaseRequest) -> dict:
+    async def post_purchase(req: PurchaseRequest) -> dict:
         "Record a purchase, committed before the answer; the customer's next recommendations pool it."
         p = get_service().record_purchase(**req.model_dump())
         return {

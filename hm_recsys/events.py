@@ -67,7 +67,7 @@ class EventStore:
         self._db().execute(SCHEMA)
 
     def __repr__(self):
-        return f"EventStore({self.path}, {len(self):,} purchases)"
+        return f"EventStore({self.path}, {self.count():,} purchases)"
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
@@ -77,7 +77,7 @@ class EventStore:
             db.execute("PRAGMA synchronous=FULL")
         return db
 
-    def __len__(self) -> int:
+    def count(self) -> int:
         return self._db().execute("SELECT count(*) FROM purchases").fetchone()[0]
 
     def get(self, request_id: str) -> Event | None:
@@ -132,7 +132,7 @@ def export_events(cfg: Config, store: EventStore | None = None) -> Path:
 def main(params: str = "default"):  # a params/NAME.yaml: exports the purchases recorded for its data set
     "Export the purchases the service recorded as a Kaggle transactions file that the next run reads."
     cfg = load_config(params)
-    path, n = export_events(cfg), len(EventStore(events_path(cfg)))
+    path, n = export_events(cfg), EventStore(events_path(cfg)).count()
     print(
         f"{n:,} recorded purchases of {cfg.dataset!r} written to {path}; the next `make all PARAMS={params}` reads them."
     )

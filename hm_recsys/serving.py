@@ -225,7 +225,7 @@ class HMRecommender:
 
     def sync(self) -> int:
         "Take up the purchases of the service's day that the event store holds (from any process) and this one lacks."
-        rows = self.events.since(self._seen, self.day) if self.events else []
+        rows = self.events.since(self._seen, self.day) if self.events is not None else []
         n = 0
         with self._lock:
             for i, cid, aid in rows:
@@ -597,7 +597,7 @@ def health(self: HMRecommender) -> dict:
         cutoff=self.day,
         dataset=m.get("dataset"),
         recorded_purchases=recorded,
-        purchases_kept="sqlite" if self.events else "memory",
+        purchases_kept="sqlite" if self.events is not None else "memory",
     )
 
 
