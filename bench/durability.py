@@ -26,7 +26,7 @@ from hm_recsys.registry import registry_dir
 from hm_recsys.api import free_port
 from hm_recsys.serving import HMRecommender
 from .common import ROOT, machine
-from .load_api import Connection, customer_mix
+from .load_api import Connection, customer_mix, load
 
 TOKEN = "bench-" + uuid.uuid4().hex
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -163,7 +163,7 @@ def kill(
             distinct_request_ids=len(ids),
             reloaded_after_restart=reloaded,
         ),
-        retry=dict(retried, recorded_after=final, rows_after=len(EventStore(db))),
+        retry=dict(retried, recorded_after=final, rows_after=EventStore(db).count()),
     )
 
 
@@ -177,44 +177,6 @@ def new_version(registry: Path, into: Path):
     with atomic_path(into) as tmp:
         shutil.copytree(registry, tmp)
         write_json(meta, tmp / "metadata.json")
-
-
-async def recommend_load(url: str, ids: list[str], clients: int, seconds: float, during=None) -> dict:
-    "`clients` keep-alive clients asking for recommendations for `seconds`; `during()` runs in a thread meanwhile."
-    host, port = url.split("//")[1].split(":")
-    lat, errors, versions = [], [], set()
-
-    async def one(start: int, deadline: float):
-        conn = Connection(host, int(port))
-        await conn.open()
-        i = start
-        while time.perf_counter() < deadline:
-            t = time.perf_counter()
-            try:
-                status, data = await conn.post("/recommend", json.dumps({"customer_id": ids[i % len(ids)]}).encode())
-                if status != 200:
-                    errors.append(f"{status} {data[:200]!r}")
-                else:
-                    versions.add(json.loads(data)["model_version"])
-            except (OSError, asyncio.IncompleteReadError, ValueError) as e:
-                errors.append(repr(e))
-                await conn.open()
-            lat.append(time.perf_counter() - t)
-            i += 1
-        conn.writer.close()
-
-    deadline = time.perf_counter() + seconds
-    side = asyncio.get_running_loop().run_in_executor(None, during) if during else None
-    await asyncio.gather(*(one(k * 97, deadline) for k in range(clients)))
-    ms = np.array(lat) * 1000
-    return dict(
-        requests=len(lat),
-        failed=len(errors),
-        first_errors=errors[:3],
-        p99_ms=round(float(np.percentile(ms, 99)), 2),
-        versions_served=sorted(versions),
-        during=await side if side else None,
-    )
 
 
 def swap(params: str, registry: Path, clients: int = 32, seconds: float = 30, work: Path | None = None) -> dict:
@@ -234,15 +196,15 @@ def swap(params: str, registry: Path, clients: int = 32, seconds: float = 30, wo
             answer = httpx.post(f"{server.url}/admin/reload", headers=AUTH, timeout=300).json()
             return dict(answer, reload_seconds=round(time.perf_counter() - t, 1))
 
-        load = asyncio.run(recommend_load(server.url, warm[:5000], clients, seconds, reload))
+        under = asyncio.run(load(server.url, warm[:5000], clients, seconds, reload))
         after = server.health()
     return dict(
         clients=clients,
         seconds=seconds,
-        **{k: load[k] for k in ("requests", "failed", "first_errors", "p99_ms", "versions_served")},
+        **{k: under[k] for k in ("requests", "errors", "first_errors", "p99_ms", "versions_served")},
         version_before=before["model_version"],
         version_after=after["model_version"],
-        reload=load["during"],
+        reload=under["during"],
         purchases_before_swap=len(stream["acked"]),
         purchases_after_swap=after["recorded_purchases"],
     )
@@ -253,7 +215,7 @@ def soak(params: str, registry: Path, clients: int = 32, minutes: float = 10, wo
     work = Path(work or tempfile.mkdtemp())
     svc = HMRecommender.load(registry)
     ids, buys = customer_mix(svc, 50_000, seed=4), some_purchases(svc, 200_000, 5)
-    rows, lock = [], threading.Lock()
+    rows = []
 
     async def one(server: Server, k: int, deadline: float, minute: list):
         conn, i = Connection("127.0.0.1", server.port), k * 7919
@@ -268,43 +230,39 @@ def soak(params: str, registry: Path, clients: int = 32, minutes: float = 10, wo
             t = time.perf_counter()
             try:
                 status, _ = await conn.post(path, json.dumps(body).encode(), AUTH if buy else None)
-                ok = status == 200
+                kind = ("buy" if buy else "rec") if status == 200 else "err"
             except (OSError, asyncio.IncompleteReadError, ValueError):
-                ok = False
+                kind = "err"
                 await conn.open()
-            with lock:
-                minute[-1]["lat" if ok else "err"].append(time.perf_counter() - t)
-                minute[-1]["purchases"] += ok and buy
+            minute[-1][kind].append(time.perf_counter() - t)  # one event loop: no lock needed
             i += 1
         conn.writer.close()
 
-    async def run(server: Server) -> list:
-        minute = [dict(lat=[], err=[], purchases=0)]
-        t0 = time.perf_counter()
-        deadline = t0 + minutes * 60
+    def summary(m: dict, pid: int) -> dict:
+        q = lambda xs, p: round(float(np.percentile(np.array(xs) * 1000, p)), 2) if xs else None
+        return dict(
+            minute=len(rows) + 1,
+            requests=sum(map(len, m.values())),
+            errors=len(m["err"]),
+            purchases=len(m["buy"]),
+            recommend_p50_ms=q(m["rec"], 50),
+            recommend_p99_ms=q(m["rec"], 99),
+            purchase_p50_ms=q(m["buy"], 50),
+            purchase_p99_ms=q(m["buy"], 99),
+            rss_mb=rss_mb(pid),
+        )
+
+    async def run(server: Server):
+        minute = [dict(rec=[], buy=[], err=[])]
+        deadline = time.perf_counter() + minutes * 60
         tasks = [asyncio.create_task(one(server, k, deadline, minute)) for k in range(clients)]
         while time.perf_counter() < deadline:
             await asyncio.sleep(min(60, deadline - time.perf_counter()))
-            m = minute[-1]
-            minute.append(dict(lat=[], err=[], purchases=0))
-            ms = np.array(m["lat"]) * 1000
-            rows.append(
-                dict(
-                    minute=len(rows) + 1,
-                    requests=len(m["lat"]) + len(m["err"]),
-                    errors=len(m["err"]),
-                    purchases=m["purchases"],
-                    p50_ms=round(float(np.percentile(ms, 50)), 2) if len(ms) else None,
-                    p99_ms=round(float(np.percentile(ms, 99)), 2) if len(ms) else None,
-                    rss_mb=rss_mb(server.proc.pid),
-                )
-            )
-        await asyncio.gather(*tasks)
-        last = minute[-1]  # the requests under way at the deadline, counted in the last minute
-        rows[-1]["requests"] += len(last["lat"]) + len(last["err"])
-        rows[-1]["errors"] += len(last["err"])
-        rows[-1]["purchases"] += last["purchases"]
-        return rows
+            minute.append(dict(rec=[], buy=[], err=[]))
+            if time.perf_counter() < deadline:
+                rows.append(summary(minute[-2], server.proc.pid))
+        await asyncio.gather(*tasks)  # the last minute, with the requests under way at the deadline
+        rows.append(summary({k: minute[-2][k] + minute[-1][k] for k in minute[-1]}, server.proc.pid))
 
     with Server(params, registry, work / "soak.sqlite").running() as server:
         start_rss = rss_mb(server.proc.pid)

@@ -59,7 +59,17 @@ class Connection:
         return status, await self.reader.readexactly(length)
 
 
-async def client(host: str, port: int, ids: list[str], start: int, deadline: float, lat: list, errors: list):
+async def client(
+    host: str,
+    port: int,
+    ids: list[str],
+    start: int,
+    deadline: float,
+    lat: list,
+    errors: list,
+    versions: set | None = None,
+):
+    "One closed-loop client until `deadline`: latencies to `lat`, failures to `errors`, the model versions served to `versions`."
     conn = Connection(host, port)
     await conn.open()
     i = start
@@ -68,8 +78,11 @@ async def client(host: str, port: int, ids: list[str], start: int, deadline: flo
         t = time.perf_counter()
         try:
             status, data = await conn.post("/recommend", body)
-            if status != 200 or len(json.loads(data)["articles"]) != 12:
+            answer = json.loads(data) if status == 200 else {}
+            if len(answer.get("articles", ())) != 12:
                 errors.append(f"{status} {data[:200]!r}")
+            elif versions is not None:
+                versions.add(answer["model_version"])
         except (OSError, asyncio.IncompleteReadError, ValueError) as e:
             errors.append(repr(e))
             await conn.open()
@@ -78,15 +91,16 @@ async def client(host: str, port: int, ids: list[str], start: int, deadline: flo
     conn.writer.close()
 
 
-async def load(url: str, ids: list[str], clients: int, seconds: float) -> dict:
-    "`clients` closed-loop clients, each on its own keep-alive connection, for `seconds`."
+async def load(url: str, ids: list[str], clients: int, seconds: float, during=None) -> dict:
+    "`clients` closed-loop clients, each on its own keep-alive connection, for `seconds`; `during()` runs in a thread meanwhile."
     host, port = url.split("//")[1].split(":")
     port = int(port)
-    lat, errors = [], []
+    lat, errors, versions = [], [], set()
     await client(host, port, ids, 0, time.perf_counter() + 1, [], [])  # warm-up
     t0 = time.perf_counter()
     deadline = t0 + seconds
-    await asyncio.gather(*(client(host, port, ids, k * 97, deadline, lat, errors) for k in range(clients)))
+    side = asyncio.get_running_loop().run_in_executor(None, during) if during else None
+    await asyncio.gather(*(client(host, port, ids, k * 97, deadline, lat, errors, versions) for k in range(clients)))
     wall = time.perf_counter() - t0
     ms = np.array(lat) * 1000
     return dict(
@@ -100,6 +114,8 @@ async def load(url: str, ids: list[str], clients: int, seconds: float) -> dict:
         p90_ms=round(float(np.percentile(ms, 90)), 2),
         p99_ms=round(float(np.percentile(ms, 99)), 2),
         max_ms=round(float(ms.max()), 2),
+        versions_served=sorted(versions),
+        **({"during": await side} if side else {}),
     )
 
 

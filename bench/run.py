@@ -222,7 +222,7 @@ def durability_md(d: dict) -> list[str]:
                         w["clients"],
                         w["seconds"],
                         w["requests"],
-                        w["failed"],
+                        w["errors"],
                         w["p99_ms"],
                         w["version_before"],
                         w["version_after"],
@@ -241,9 +241,25 @@ def durability_md(d: dict) -> list[str]:
         )
         out.append(
             table(
-                ["minute", "requests", "errors", "purchases", "p50 ms", "p99 ms", "RSS MB"],
                 [
-                    [r["minute"], r["requests"], r["errors"], r["purchases"], r["p50_ms"], r["p99_ms"], r["rss_mb"]]
+                    "minute",
+                    "requests",
+                    "errors",
+                    "purchases",
+                    "recommend p50 / p99 ms",
+                    "purchase p50 / p99 ms",
+                    "RSS MB",
+                ],
+                [
+                    [
+                        r["minute"],
+                        r["requests"],
+                        r["errors"],
+                        r["purchases"],
+                        f"{r['recommend_p50_ms']} / {r['recommend_p99_ms']}",
+                        f"{r['purchase_p50_ms']} / {r['purchase_p99_ms']}",
+                        r["rss_mb"],
+                    ]
                     for r in so["per_minute"]
                 ],
             )

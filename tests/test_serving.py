@@ -8,20 +8,12 @@ from pathlib import Path
 import numpy as np, pytest
 from fastapi.testclient import TestClient
 from hm_recsys import api as http_api, app as gradio_app, serving as S
-from hm_recsys.registry import ensure_registry
 from hm_recsys.config import load_config
 from docs.screenshot import CHROMIUM, demo as demo_png, served, shoot, show_example
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword).*")  # inside gradio's queue
 ROOT = Path(__file__).resolve().parents[1]
 UNKNOWN = hashlib.sha256(b"nobody").hexdigest()
-
-
-@pytest.fixture(scope="session")
-def registry(tmp_path_factory) -> Path:
-    "A tiny registry built from scratch in a temporary project root by the pipeline's own functions (2 epochs, no tuning)."
-    cfg = replace(load_config("tiny"), root=tmp_path_factory.mktemp("tiny"))
-    return ensure_registry(cfg, epochs=2)
 
 
 @pytest.fixture(scope="session")

@@ -1,21 +1,15 @@
 """`make space`: the folder written from a tiny registry starts as a Hugging Face Space starts it (`python app.py`, its own
 copy of the package) and answers gradio_client; on a public address without HM_API_TOKEN it refuses to start."""
 
-from dataclasses import replace
 from pathlib import Path
 import pytest
-from hm_recsys.config import load_config
-from hm_recsys.registry import ensure_registry
 from hm_recsys.serving import HMRecommender
 from hm_recsys.space import TORCH_CPU, start_space, write_space
 
 
-@pytest.fixture(scope="module")
-def cfg(tmp_path_factory):
-    "A tiny registry built from scratch in a temporary project root (2 epochs, no tuning), as tests/test_serving.py does."
-    cfg = replace(load_config("tiny"), root=tmp_path_factory.mktemp("tiny"))
-    ensure_registry(cfg, epochs=2)
-    return cfg
+@pytest.fixture
+def cfg(tiny_cfg):
+    return tiny_cfg
 
 
 def test_space_starts_and_answers(cfg, tmp_path):
