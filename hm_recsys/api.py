@@ -197,11 +197,17 @@ def create_app(
     @app.post(
         "/admin/reload",
         dependencies=[Depends(writer)],
-        responses={401: {"description": "no token, or not the server's"}},
+        responses={
+            401: {"description": "no token, or not the server's"},
+            409: {"description": "the registry could not be loaded: the old one goes on serving"},
+        },
     )
     def post_reload() -> dict:
         "Take up the registry that a later `make all` wrote: requests under way finish on the old one."
-        old, new = reload_service()
+        try:
+            old, new = reload_service()
+        except (OSError, ValueError) as e:  # a missing or unreadable registry: the old one goes on serving
+            raise HTTPException(409, f"registry: {e} Still serving {get_service().version}.") from None
         return {"before": old.version, "after": new.version, "recorded_purchases": new.health()["recorded_purchases"]}
 
     app.add_middleware(BodyLimit, limit=max_body, paths=("/recommend", "/purchases"))
