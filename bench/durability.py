@@ -54,15 +54,15 @@ class Server:
         params, registry, db, workers = self.args
         cmd = [sys.executable, "-m", "hm_recsys.api", "--params", params, "--registry", str(registry)]
         env = dict(os.environ, HM_EVENTS_DB=str(db), HM_API_TOKEN=TOKEN)
-        self.proc = subprocess.Popen(
-            [*cmd, "--port", str(self.port), "--workers", str(workers)], cwd=ROOT, env=env, stderr=subprocess.PIPE
-        )
+        self.log = Path(tempfile.mkdtemp()) / "server.log"  # a file, which never fills up as an unread pipe would
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(
+                [*cmd, "--port", str(self.port), "--workers", str(workers)], cwd=ROOT, env=env, stderr=log
+            )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"the server exited ({self.proc.returncode}): {self.proc.stderr.read().decode()[-2000:]}"
-                )
+                raise RuntimeError(f"the server exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).json().get("ready"):
                     return self

@@ -181,8 +181,8 @@ def durability_md(d: dict) -> list[str]:
                         k["clients"],
                         r["acknowledged"],
                         r["after_restart"],
-                        0,
-                        r["after_restart"],
+                        None,
+                        None,
                         None,
                     ],
                     [
@@ -199,8 +199,9 @@ def durability_md(d: dict) -> list[str]:
         )
         out.append(
             f"After the `kill -9`, the restarted server reloaded {x['reloaded_after_restart']:,} purchases. The clients then "
-            f"retried the {t['sent']} purchases that got no answer, with their request ids: {t['already']} were already "
-            f"recorded (committed just before the kill) and recorded nothing, {t['new']} were new; the store ends with "
+            f"retried the {t['sent']} purchases that got no answer, with their request ids: {t['already']} "
+            f"{'was' if t['already'] == 1 else 'were'} already recorded (committed just before the kill) and recorded "
+            f"nothing, {t['new']} {'was' if t['new'] == 1 else 'were'} new; the store ends with "
             f"{t['rows_after']:,} rows, one per request id."
         )
     if w := d.get("swap"):

@@ -25,7 +25,7 @@ def test_restart_and_kill_9(registry, tmp_path):
 
 
 def test_hot_swap_under_load(registry, tmp_path):
-    r = D.swap("tiny", registry, clients=8, seconds=5, work=tmp_path)
+    r = D.swap("tiny", registry, clients=8, seconds=4, work=tmp_path)
     assert r["errors"] == 0 and r["requests"] > 100, r["first_errors"]
     assert r["version_before"] != r["version_after"] and r["versions_served"] == sorted(
         {r["version_before"], r["version_after"]}
@@ -34,7 +34,7 @@ def test_hot_swap_under_load(registry, tmp_path):
 
 
 def test_soak_short(registry, tmp_path):
-    r = D.soak("tiny", registry, clients=8, minutes=0.2, work=tmp_path)
+    r = D.soak("tiny", registry, clients=8, minutes=0.1, work=tmp_path)
     assert r["errors"] == 0 and r["per_minute"][0]["requests"] > 100
     assert r["recorded_purchases"] == r["purchases_acknowledged"] > 0
 
