@@ -121,12 +121,11 @@ class ArticleCard:
     colour: str
     price: float | None  # the last price paid before the cutoff (Kaggle's scaled units); None if never sold
     score: float | None = None  # the ranker's score, cosine similarity (two_tower) or decayed units sold (popularity)
-    reason: str | None = (
-        None  # "repurchase: you bought it before (...)", "because you bought ...", "popular this week", ...
-    )
+    reason: str | None = None  # "you bought it on ...", "because you bought ...", "popular this week", ...
     reason_article_id: str | None = None  # the past purchase behind it, where there is one
     day: str | None = None  # in purchase histories: the day it was bought
     source: str | None = None  # ranker: the candidate source that ranked it best (repurchase, colours, ...)
+    strategy: str | None = None  # in recommendations: what served it (ranker, two_tower or a popularity list)
 
 
 @dataclass(frozen=True)
@@ -376,7 +375,7 @@ def _reason(svc: HMRecommender, bought: int, days: int, article_idx: int) -> dic
     "The reason fields for a recommendation whose closest past purchase is `bought`, `days` before the cutoff."
     when = svc.date(days)
     if bought == article_idx:
-        text = f"you bought it before ({when})"
+        text = f"you bought it on {when}: repeat purchases are this data's strongest signal"
     else:
         _, name, _, colour, _ = svc._rows[bought]
         text = f"because you bought {name} ({colour}) on {when}"
@@ -391,13 +390,13 @@ def _fallback(self: HMRecommender, customer_id: str, customer_idx: int | None, k
     lists = [(d.popular_by_age[bucket], AGE, "popular_age_group")] if bucket >= 0 and bucket in d.popular_by_age else []
     lists.append((d.popular, WEEK, "popular_this_week"))
     cards, seen = [], set()
-    for (idx, scores), reason, _ in lists:
+    for (idx, scores), reason, strategy in lists:
         for i, s in zip(idx.tolist(), scores.tolist()):
             if len(cards) == k:
                 break
             if i not in seen:
                 seen.add(i)
-                cards.append(self.card(i, score=round(s, 6), reason=reason))
+                cards.append(self.card(i, score=round(s, 6), reason=reason, strategy=strategy))
     return Recommendations(customer_id, cards, True, lists[0][2], self.version)
 
 
@@ -430,16 +429,22 @@ def _two_tower(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: n
     idx, scores = idx[0][ok], scores[0][ok]
     closest = (d.article_vectors[arts] @ d.article_vectors[idx].T).argmax(0)
     return [
-        self.card(int(i), score=round(float(s), 6), **_reason(self, int(arts[b]), days[b], int(i)))
+        self.card(
+            int(i), score=round(float(s), 6), strategy="two_tower", **_reason(self, int(arts[b]), days[b], int(i))
+        )
         for i, s, b in zip(idx, scores, closest)
     ]
 
 
-SOURCE_TEXT = {"copurchase": "often bought together with your purchases", "age": AGE}
+SOURCE_TEXT = {
+    "copurchase": "often bought together with your purchases",
+    "age": AGE,
+    "two_tower": "picked for your profile by the two-tower model",
+}
 
 
 def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.ndarray, days: np.ndarray) -> dict:
-    "The reason fields of a ranked article, naming its source, with the past purchase behind it where there is one."
+    "The reason fields of a ranked article, from its source: the past purchase behind it where there is one."
     vec, behind = svc.data.article_vectors, []  # positions in `arts` (latest first) of the purchases behind it
     if source == "repurchase":
         behind = np.flatnonzero(arts == article_idx)
@@ -449,13 +454,10 @@ def _source_reason(svc: HMRecommender, source: str, article_idx: int, arts: np.n
         behind = [int((vec[arts] @ vec[article_idx]).argmax())]
     if len(behind):
         j = int(behind[0])
-        why = _reason(svc, int(arts[j]), days[j], article_idx)
-        return dict(why, reason=f"{source}: {why['reason']}")
+        return _reason(svc, int(arts[j]), days[j], article_idx)
     window = source.startswith("pop_") and int(source[4:-1])
     last = "the last day" if window == 1 else f"the last {window} days"
-    return dict(
-        reason=f"{source}: " + (f"among the most sold of {last}" if window else SOURCE_TEXT.get(source, source))
-    )
+    return dict(reason=f"among the most sold of {last}" if window else SOURCE_TEXT.get(source, source))
 
 
 @patch
@@ -468,7 +470,11 @@ def _ranked(self: HMRecommender, customer_idx: int, arts: np.ndarray, days: np.n
     a, b = ptr[customer_idx], min(ptr[customer_idx + 1], ptr[customer_idx] + k)
     return [
         self.card(
-            int(i), score=round(float(s), 6), source=names[c], **_source_reason(self, names[c], int(i), arts, days)
+            int(i),
+            score=round(float(s), 6),
+            source=names[c],
+            strategy="ranker",
+            **_source_reason(self, names[c], int(i), arts, days),
         )
         for i, s, c in zip(idx[a:b], scores[a:b], code[a:b])
     ]
