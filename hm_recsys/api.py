@@ -13,6 +13,7 @@ import anyio, gradio as gr, orjson, torch, uvicorn
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi_offline import FastAPIOffline
 from fastcore.script import call_parse, store_true
 from typing import Literal
 from pydantic import BaseModel, Field
@@ -141,7 +142,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         yield
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from files of the package fastapi-offline: they work without internet
         title="hm-recsys",
         version=svc.version,
         lifespan=lifespan,
@@ -212,7 +213,9 @@ def create_app(
 
     app.add_middleware(BodyLimit, limit=max_body, paths=("/recommend", "/purchases"))
     if ui:
-        app = gr.mount_gradio_app(app, build_demo(svc, token), path="/", theme=THEME, css=CSS, footer_links=["api"])
+        app = gr.mount_gradio_app(
+            app, build_demo(svc, token, docs="/docs"), path="/", theme=THEME, css=CSS, footer_links=["api"]
+        )
     return app
 
 # %% ../nbs/07b_api.ipynb #c051

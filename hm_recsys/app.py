@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/app.html.md"""
 
 # %% ../nbs/07a_app.ipynb #a002
 from __future__ import annotations
-import base64, hmac, html, io, os
+import base64, hmac, html, io, logging, os, uuid
 from functools import lru_cache
 from pathlib import Path
 import gradio as gr
@@ -19,15 +19,13 @@ from hm_recsys.serving import (
     Profile,
     Recommendations,
     get_service,
-    recommend,
-    record_purchase,
     use_service,
 )
 
 # %% auto #0
-__all__ = ['BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'CSS', 'STRATEGIES', 'THEME', 'colour_rgb', 'swatch', 'image_path',
-           'article_picture', 'data_uri', 'profile_html', 'cards_html', 'gallery_items', 'about', 'show_customer',
-           'buy', 'build_demo']
+__all__ = ['BASE_RGB', 'UNKNOWN_RGB', 'THUMB', 'CSS', 'SERVED', 'SOURCES', 'log', 'FILL_ON_CLICK', 'THEME', 'colour_rgb',
+           'swatch', 'image_path', 'article_picture', 'data_uri', 'plural', 'served_label', 'profile_html', 'card_html',
+           'cards_html', 'purchases_html', 'message', 'about', 'show_customer', 'buy', 'build_demo']
 
 # %% ../nbs/07a_app.ipynb #c010
 BASE_RGB = {
@@ -142,16 +140,39 @@ CSS = """
 .hm-card .hm-meta, .hm-card .hm-reason {color:var(--body-text-color-subdued)}
 .hm-card .hm-price {font-weight:600}
 .hm-card .hm-reason {font-style:italic; margin-top:2px}
-#hm-history .caption-label {white-space:pre; overflow:hidden; text-overflow:ellipsis; left:var(--block-label-margin);
-  max-width:calc(100% - 2 * var(--block-label-margin)); font-size:11px; line-height:1.25}  /* two lines, name and day, each cut to the thumbnail */
+.hm-card {cursor:pointer} .hm-card:hover {outline:2px solid var(--color-accent)}
+.hm-id {font-family:var(--font-mono); font-size:12px}
+.hm-chip {display:inline-block; margin-top:2px; padding:0 7px; border-radius:9px; font-size:11px; background:var(--background-fill-secondary); border:1px solid var(--border-color-primary)}
+.hm-section {margin:12px 0 8px; font-size:14px; font-weight:600}
+.hm-history {grid-template-columns:repeat(auto-fill, minmax(100px, 1fr))}
+.hm-error {color:#b91c1c; font-size:13px; margin-top:2px} .hm-ok {color:#15803d; font-size:13px; margin-top:2px}
+.hm-empty {color:var(--body-text-color-subdued); font-style:italic; padding:6px 0}
+@media (max-width: 720px) {#hm-results {order:-1} #hm-history {order:1} #hm-json {order:2}}  /* a phone: the recommendations first */
 """
 
-STRATEGIES = {
-    "ranker": "personalised (candidates and ranker)",
-    "two_tower": "personalised (two-tower)",
-    "popular_age_group": "cold start: popular with the age group",
-    "popular_this_week": "cold start: popular this week",
+SERVED = {
+    "ranker": "ranked for you (candidates and ranker)",
+    "two_tower": "similar to your purchases (two-tower)",
+    "popular_age_group": "popular with your age group",
+    "popular_this_week": "popular this week",
 }
+SOURCES = {
+    "repurchase": "bought before",
+    "colours": "other colour",
+    "copurchase": "bought together",
+    "two_tower": "two-tower",
+    "age": "age group",
+}
+log = logging.getLogger(__name__)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def served_label(recs: Recommendations) -> str:
+    "What served the list, for the badge and the heading alike."
+    return f"{'new customer' if recs.cold_start else 'personalised'} · {SERVED[recs.strategy]}"
 
 
 def _age_text(p: Profile) -> str:
@@ -159,12 +180,8 @@ def _age_text(p: Profile) -> str:
 
 
 def profile_html(p: Profile, recs: Recommendations) -> str:
-    "The profile card, with a badge saying whether the recommendations are personalised or the cold-start fallback."
-    badge = (
-        f'<span class="hm-badge hm-cold">cold start · {recs.strategy.replace("_", " ")}</span>'
-        if recs.cold_start
-        else f'<span class="hm-badge hm-warm">personalised · {recs.strategy.replace("_", "-")}</span>'
-    )
+    "The profile card, with a badge saying what served the recommendations."
+    badge = f'<span class="hm-badge {"hm-cold" if recs.cold_start else "hm-warm"}">{served_label(recs)}</span>'
     fields = [
         ("Customer", f"{p.customer_id[:10]}…{p.customer_id[-6:]}" + ("" if p.known else " (new)")),
         ("Age", _age_text(p)),
@@ -180,35 +197,72 @@ def profile_html(p: Profile, recs: Recommendations) -> str:
     )
 
 
-def _price(p: float | None) -> str:
-    return "–" if p is None else f"{p:.4f}"
+def _source(c: ArticleCard) -> str:
+    "A few words on where a card comes from: the ranker's candidate source, or what served it."
+    if c.source:
+        return SOURCES.get(c.source) or ("best seller" if c.source.startswith("pop_") else c.source)
+    return {"two_tower": "two-tower"}.get(c.strategy, "popular")
 
 
-def cards_html(svc: HMRecommender, cards: list[ArticleCard], title: str = "") -> str:
-    "Article cards under `title`: picture, name, product type, colour, price and reason."
-
-    def one(c: ArticleCard) -> str:
-        img = data_uri(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir))
-        e = lambda s: html.escape(str(s))
-        return (
-            f'<div class="hm-card" data-article-id="{c.article_id}"><img src="{img}" alt="{e(c.name)}">'
-            f'<div class="hm-body"><div class="hm-name">{e(c.name)}</div><div class="hm-meta">{e(c.product_type)} · {e(c.colour)}</div>'
-            f'<div class="hm-price">{_price(c.price)} <small>· score {c.score:.3f}</small></div>'
-            f'<div class="hm-reason">{e(c.reason)}</div></div></div>'
-        )
-
+def card_html(svc: HMRecommender, c: ArticleCard, small: bool = False) -> str:
+    "One article: picture, name, type and colour, id; then the day it was bought (`small`), or its source and reason."
+    img = data_uri(article_picture(c.article_id, c.product_type, c.colour, svc.images_dir))
+    e = lambda s: html.escape(str(s))
+    tail = (
+        f'<div class="hm-meta">{e(c.day)}</div>'
+        if small
+        else f'<div><span class="hm-chip">{e(_source(c))}</span></div><div class="hm-reason">{e(c.reason)}</div>'
+    )
     return (
-        f'<div class="hm-recs-title">{html.escape(title)}</div><div class="hm-grid">'
-        + "".join(map(one, cards))
+        f'<div class="hm-card" data-article-id="{c.article_id}" title="{c.article_id}: click to fill Record a purchase">'
+        f'<img src="{img}" alt="{e(c.name)}"><div class="hm-body"><div class="hm-name">{e(c.name)}</div>'
+        f'<div class="hm-meta">{e(c.product_type)} · {e(c.colour)}</div><div class="hm-id">{c.article_id}</div>{tail}</div></div>'
+    )
+
+
+def cards_html(svc: HMRecommender, recs: Recommendations) -> str:
+    "The recommendations under one heading, which says what `profile_html`'s badge says; a part served otherwise is headed too."
+    out, part = (
+        [f'<div class="hm-recs-title">{plural(len(recs.articles), "recommendation")} · {served_label(recs)}</div>'],
+        None,
+    )
+    for i, c in enumerate(recs.articles):
+        if c.strategy != part:
+            if part is not None:
+                out.append(f'</div><div class="hm-section">From {i + 1}: {SERVED[c.strategy]}</div>')
+            out.append('<div class="hm-grid">')
+            part = c.strategy
+        out.append(card_html(svc, c))
+    return "".join(out) + "</div>"
+
+
+def purchases_html(svc: HMRecommender, cards: list[ArticleCard], known: bool) -> str:
+    "The customer's latest purchases as small cards, or what their absence means."
+    if not cards:
+        return f'<div class="hm-empty">{"No purchases yet." if known else "A new customer: no purchases yet."}</div>'
+    return (
+        f'<div class="hm-recs-title">{plural(len(cards), "recent purchase")}</div><div class="hm-grid hm-history">'
+        + "".join(card_html(svc, c, small=True) for c in cards)
         + "</div>"
     )
 
 
-def gallery_items(svc: HMRecommender, cards: list[ArticleCard]) -> list[tuple]:
-    "(picture, caption) pairs for a `gr.Gallery` of purchases: name and day (the picture shows type and colour)."
-    return [
-        (article_picture(c.article_id, c.product_type, c.colour, svc.images_dir), f"{c.name}\n{c.day}") for c in cards
-    ]
+def message(text: str, ok: bool = False) -> str:
+    "A line under a field: an error, or a confirmation."
+    return (
+        f'<div class="{"hm-ok" if ok else "hm-error"}" role="{"status" if ok else "alert"}">{html.escape(text)}</div>'
+    )
+
+
+# A click on a card puts its article id in "Record a purchase" (as typing would, so that the app sees it).
+FILL_ON_CLICK = """element.addEventListener('click', (e) => {
+  const card = e.target.closest('[data-article-id]');
+  const box = document.querySelector('#hm-article textarea, #hm-article input');
+  if (!card || !box) return;
+  box.value = card.dataset.articleId;
+  box.dispatchEvent(new Event('input', {bubbles: true}));
+  box.scrollIntoView({block: 'center', behavior: 'smooth'});
+});"""
 
 # %% ../nbs/07a_app.ipynb #dc770410
 def about(svc: HMRecommender) -> str:
@@ -221,62 +275,94 @@ def about(svc: HMRecommender) -> str:
     )
     return (
         f"{how} Model `{svc.version}`, history up to {svc.day}. Unknown customers, and customers with neither purchases nor "
-        "a ranked list, get the popularity fallback (by age group when the age is known). Prices are in the data's scaled units."
+        "a ranked list, get the popularity fallback (by age group when the age is known). Scores and prices are in the JSON "
+        "only: the sources score on different scales, and the data's prices are scaled, with no currency."
     )
 
 # %% ../nbs/07a_app.ipynb #c043
+def _whole(top_k):
+    return int(top_k) if isinstance(top_k, float) and top_k.is_integer() else top_k
+
+
 def show_customer(customer_id: str, top_k: float = 12) -> tuple:
-    "The Gradio outputs for a customer: profile card, purchase gallery, recommendation cards, the result as JSON."
-    try:
-        recs = recommend(customer_id, int(top_k) if isinstance(top_k, float) and top_k.is_integer() else top_k)
-    except InvalidInput as e:
-        raise gr.Error(str(e), title="Bad input")
+    "The outputs for a customer: a message under the id (empty, or what is wrong), profile, purchases, cards, the JSON."
     svc = get_service()
+    try:
+        recs = svc.recommend(customer_id, _whole(top_k))
+    except InvalidInput as e:  # one line in the log; the stale results are cleared
+        log.warning("bad input: %s", e)
+        return (
+            message(str(e)),
+            "",
+            "",
+            '<div class="hm-empty">Nothing to show for this id: see the message under it.</div>',
+            None,
+        )
+    p = svc.profile(recs.customer_id)
     return (
-        profile_html(svc.profile(recs.customer_id), recs),
-        gallery_items(svc, svc.purchases(recs.customer_id)),
-        cards_html(svc, recs.articles, f"{len(recs.articles)} recommendations · " + STRATEGIES[recs.strategy]),
+        "",
+        profile_html(p, recs),
+        purchases_html(svc, svc.purchases(p.customer_id), p.known),
+        cards_html(svc, recs),
         recs.to_dict(),
     )
 
 
-def buy(customer_id: str, article_id: str, top_k: float = 12, key: str = "", token: str = "") -> tuple:
-    "Record a purchase (given the server's write `token` as `key`, when it has one), then `show_customer` again."
+def buy(
+    customer_id: str, article_id: str, top_k: float = 12, key: str = "", request_id: str = "", token: str = ""
+) -> tuple:
+    """Record a purchase (given the server's write `token` as `key`, when it has one) under `request_id`, then show the
+    customer again: (message under the article, the article box, a fresh request id, *`show_customer`)."""
+    keep = (gr.skip(),) * 7
     if token and not hmac.compare_digest(str(key or "").strip().encode(), token.encode()):
-        raise gr.Error(
-            "This server records purchases for holders of its write token only (HM_API_TOKEN where it runs): "
-            "enter it in the field above.",
-            title="Not allowed",
-        )
+        log.warning("purchase refused: no write token, or not the server's")
+        return message(
+            "Write token: this server records purchases for holders of its token only (HM_API_TOKEN where it runs)."
+        ), *keep
     try:
-        record_purchase(customer_id, article_id)
+        p = get_service().record_purchase(customer_id, article_id, request_id=request_id or None)
     except InvalidInput as e:
-        raise gr.Error(str(e), title="Bad input")
-    return show_customer(customer_id, top_k)
+        log.warning("bad input: %s", e)
+        return message(str(e)), *keep
+    a = p.article
+    done = (
+        f"Recorded {a.name} ({a.article_id}), dated {a.day}."
+        if p.new
+        else f"{a.article_id} was recorded already: nothing added."
+    )
+    return message(done, ok=True), "", uuid.uuid4().hex, *show_customer(customer_id, top_k)
 
 
-def build_demo(service: HMRecommender | None = None, token: str | None = None) -> gr.Blocks:
+def build_demo(service: HMRecommender | None = None, token: str | None = None, docs: str | None = None) -> gr.Blocks:
     """The Gradio app wrapping `recommend` (on `service`, default `get_service()`); launch it with `theme=THEME, css=CSS`.
-    Recording a purchase needs `token` (default `$HM_API_TOKEN`) when there is one."""
+    Recording a purchase needs `token` (default `$HM_API_TOKEN`) when there is one; `docs`, the API docs' URL, is linked."""
     svc = use_service(service) if service else get_service()
     token = os.environ.get("HM_API_TOKEN", "") if token is None else token
     examples = svc.examples()
+    link = f" The HTTP API: [docs]({docs})." if docs else ""
     with gr.Blocks(title="H&M recommender", analytics_enabled=False) as demo:
-        gr.Markdown(f"## H&M personalised recommendations\n{about(svc)}")
+        gr.Markdown(
+            "## H&M personalised recommendations\nPick a customer to see what they bought and what this recommender "
+            f"suggests, and why. Click a card to record it as a purchase.{link}"
+        )
+        with gr.Accordion("How it works", open=False):
+            gr.Markdown(about(svc))
         with gr.Row():
-            with gr.Column(scale=1, min_width=300):
-                pick = gr.Dropdown(examples, label="Example customers", value=None, elem_id="hm-pick")
+            with gr.Column(scale=1, min_width=300, elem_id="hm-controls"):
+                pick = gr.Dropdown(examples, label="Example customers", value=examples[0][1], elem_id="hm-pick")
                 cust = gr.Textbox(
+                    value=examples[0][1],
                     label="Customer id (64 hexadecimal characters)",
                     placeholder="paste a customer_id",
                     elem_id="hm-customer",
                 )
-                k = gr.Slider(1, MAX_TOP_K, value=12, step=1, label="Recommendations")
+                cust_msg = gr.HTML(elem_id="hm-customer-message")
+                k = gr.Slider(1, MAX_TOP_K, value=12, step=1, label="Recommendations", elem_id="hm-k")
                 go = gr.Button("Recommend", variant="primary", elem_id="hm-go")
-                with gr.Accordion("Record a purchase", open=False):
+                with gr.Group():
                     art = gr.Textbox(
-                        label="Article id (10 digits)",
-                        placeholder="e.g. an article id from the cards",
+                        label="Record a purchase: article id (10 digits)",
+                        placeholder="click a card, or type an article id",
                         elem_id="hm-article",
                     )
                     key = gr.Textbox(
@@ -285,32 +371,36 @@ def build_demo(service: HMRecommender | None = None, token: str | None = None) -
                         visible=bool(token),
                         elem_id="hm-token",
                     )
-                    bought = gr.Button("Record purchase and refresh", elem_id="hm-buy")
-            with gr.Column(scale=4):
-                prof = gr.HTML(label="Profile")
-                hist = gr.Gallery(
-                    label="Recent purchases",
-                    columns=8,
-                    height=260,
-                    object_fit="cover",
-                    allow_preview=False,
-                    elem_id="hm-history",
-                )
-                recs = gr.HTML(label="Recommendations", elem_id="hm-recs-box")
-                with gr.Accordion("The result as JSON (what POST /recommend returns)", open=False):
+                    bought = gr.Button("Record purchase", elem_id="hm-buy")
+                buy_msg = gr.HTML(elem_id="hm-article-message")
+                request = gr.State(lambda: uuid.uuid4().hex)  # one per article entered: a double click records once
+            with gr.Column(scale=4, elem_id="hm-results"):
+                prof = gr.HTML(elem_id="hm-profile-box")
+                hist = gr.HTML(elem_id="hm-history")
+                recs = gr.HTML(elem_id="hm-recs-box", js_on_load=FILL_ON_CLICK)
+                with gr.Accordion("The result as JSON (what POST /recommend returns)", open=False, elem_id="hm-json"):
                     raw = gr.JSON()
-        outs = [prof, hist, recs, raw]
+        outs = [cust_msg, prof, hist, recs, raw]
         pick.change(
-            lambda c, n: (c, *show_customer(c, n)) if c else (gr.skip(),) * 5, [pick, k], [cust, *outs], api_name=False
+            lambda c, n: (c, *show_customer(c, n)) if c else (gr.skip(),) * 6, [pick, k], [cust, *outs], api_name=False
         )
-        go.click(show_customer, [cust, k], outs, api_name="recommend")
+        go.click(show_customer, [cust, k], outs, api_name="recommend", scroll_to_output=True)
         cust.submit(show_customer, [cust, k], outs, api_name=False)
+        k.change(show_customer, [cust, k], outs, api_name=False, trigger_mode="always_last")
+        art.change(lambda: uuid.uuid4().hex, None, request, api_name=False)
+        demo.load(show_customer, [cust, k], outs, api_name=False)
 
-        def record(customer_id: str, article_id: str, top_k: float = 12, key: str = "") -> tuple:
+        def record(customer_id: str, article_id: str, top_k: float = 12, key: str = "", request_id: str = "") -> tuple:
             "Record a purchase, then show the customer again."
-            return buy(customer_id, article_id, top_k, key, token)
+            return buy(customer_id, article_id, top_k, key, request_id, token)
 
-        bought.click(record, [cust, art, k, key], outs, api_name="record_purchase")
+        bought.click(
+            record,
+            [cust, art, k, key, request],
+            [buy_msg, art, request, *outs],
+            api_name="record_purchase",
+            trigger_mode="once",
+        )
     return demo
 
 
