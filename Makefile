@@ -166,7 +166,7 @@ test-py: $(STAMP)
 demo: $(STAMP) ## Start the Gradio demo on 127.0.0.1:7860 (the registry of PARAMS, built by make all)
 	$(BIN)/python -m hm_recsys.api --params $(PARAMS) --demo
 
-screenshot: $(STAMP) ## Retake the screenshots (Chromium): the demo on PARAMS' registry, and the docs site once make docs built it
+screenshot: $(STAMP) ## Retake the screenshots (Chromium): the demo on PARAMS' registry (and after a bad id, and on a phone), the docs site once make docs built it
 	$(BIN)/python docs/screenshot.py demo $(PARAMS) $(R)/figures/demo.png
 	@if [ -f _docs/index.html ]; then $(BIN)/python docs/screenshot.py site _docs/index.html reports/figures/docs.png; \
 	else echo "No _docs/index.html: after make docs, make screenshot retakes reports/figures/docs.png too."; fi

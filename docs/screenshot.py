@@ -1,7 +1,8 @@
 """Screenshots in headless Chromium: the demo as `make serve` shows it (the registry of a params file, its first example
 customer), and the docs site's landing page. The helpers also drive the browser test (tests/test_serving.py).
 
-    .venv/bin/python docs/screenshot.py demo default reports/figures/demo.png    # make screenshot (after make all)
+    .venv/bin/python docs/screenshot.py demo default reports/figures/demo.png    # make screenshot (after make all): and
+                                                        # demo-error.png (a malformed id), demo-phone.png (390 px wide)
     .venv/bin/python docs/screenshot.py site _docs/index.html reports/figures/docs.png   # and after make docs
 
 Needs Chromium (`apt-get install -y chromium` on Debian; Playwright's own browser download is not used)."""
@@ -15,6 +16,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}  # an iPhone 12-14's CSS pixels
 
 
 @contextmanager
@@ -39,13 +41,24 @@ def served(app):
         t.join(10)
 
 
-def show_example(page, timeout: int = 20_000):
-    "Pick the app's first example customer (one with purchases) and wait for their profile, purchases and cards."
-    page.locator("#hm-pick input").click()
-    page.get_by_role("option").first.click()
+def show_example(page, timeout: int = 30_000):
+    "Wait for the app's first view: its first example customer (one with purchases), profile, purchases and cards."
     page.wait_for_selector(".hm-badge.hm-warm", timeout=timeout)
-    page.wait_for_function("document.querySelectorAll('#hm-history img').length > 0", timeout=timeout)
-    page.wait_for_timeout(300)  # the gallery's last layout pass
+    page.wait_for_function(
+        "document.querySelectorAll('#hm-history .hm-card').length > 0 && "
+        "document.querySelectorAll('#hm-recs-box .hm-card').length > 0",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(300)  # the last layout pass
+
+
+def show_error(page, timeout: int = 30_000):
+    "The first view, then a malformed customer id: its message under the field, the stale results cleared."
+    show_example(page, timeout)
+    page.locator("#hm-customer textarea, #hm-customer input").first.fill("hello")
+    page.locator("#hm-go").click()
+    page.wait_for_selector("#hm-customer-message .hm-error", timeout=timeout)
+    page.wait_for_timeout(300)
 
 
 def shoot(url: str, out: Path, show=None, viewport: dict = VIEWPORT, full_page: bool = True) -> Path:
@@ -69,7 +82,7 @@ def shoot(url: str, out: Path, show=None, viewport: dict = VIEWPORT, full_page: 
         )
         try:
             page = b.new_page(viewport=viewport)
-            page.goto(url, wait_until="networkidle")
+            page.goto(url, wait_until="load")  # the app's event stream stays open: no network idle
             if show:
                 show(page)
             with atomic_path(out) as tmp:
@@ -81,14 +94,18 @@ def shoot(url: str, out: Path, show=None, viewport: dict = VIEWPORT, full_page: 
 
 
 def demo(params: str, out: Path, registry: Path | None = None) -> Path:
-    "The app on the registry of `params` (or the folder `registry`) with its first example customer, as a PNG at `out`."
+    """The app on the registry of `params` (or the folder `registry`) with its first example customer, as a PNG at `out`;
+    beside it, `-error` after a malformed id and `-phone` on a 390 px wide screen."""
     from hm_recsys.config import load_config
     from hm_recsys.registry import registry_dir
     from hm_recsys.api import create_app
     from hm_recsys.serving import HMRecommender
 
     reg = Path(registry or registry_dir(load_config(params)))
-    with served(create_app(HMRecommender.load(reg))) as url:
+    out = Path(out)
+    with served(create_app(HMRecommender.load(reg), token="")) as url:
+        shoot(url + "/", out.with_stem(f"{out.stem}-error"), show_error)
+        shoot(url + "/", out.with_stem(f"{out.stem}-phone"), show_example, viewport=PHONE, full_page=False)
         return shoot(url + "/", out, show_example)
 
 

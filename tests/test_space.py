@@ -23,8 +23,8 @@ def test_space_starts_and_answers(cfg, tmp_path):
     c = HMRecommender.load(folder / "registry").data.customers
     warm = c.customer_id[c.purchases > 0].iloc[0]
     with start_space(folder) as space:
-        profile, gallery, cards, raw = Client(space.url, verbose=False).predict(warm, 12, api_name="/recommend")
-        assert cards.count('class="hm-card"') == 12 and len(raw["articles"]) == 12 and len(gallery) > 0
+        msg, profile, history, cards, raw = Client(space.url, verbose=False).predict(warm, 12, api_name="/recommend")
+        assert cards.count('class="hm-card"') == 12 and len(raw["articles"]) == 12 and history.count("hm-card") > 0
         imported = Path(space.output().split("hm_recsys: ", 1)[1].splitlines()[0])
     assert imported.is_relative_to(folder), imported  # the folder's copy, not the installed package
     assert space.proc.returncode is not None  # stopped on the way out
