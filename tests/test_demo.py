@@ -38,6 +38,8 @@ def test_demo_walk(registry, tmp_path):
             assert all(cards.nth(i).get_attribute("data-article-id") in cards.nth(i).inner_text() for i in range(12))
             assert "score" not in text("#hm-recs-box") and "two_tower: two_tower" not in page.content()
             assert page.locator("a[href='/docs']").count() == 1  # the app links to the API docs
+            page.get_by_text("How it works").click()  # the details, behind an accordion: why no scores or prices
+            page.get_by_text("the data's prices are scaled, with no currency").wait_for()
 
             box = page.locator("#hm-customer textarea, #hm-customer input").first
 
