@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/api.html.md"""
 
 # %% ../nbs/07b_api.ipynb #p002
 from __future__ import annotations
-import hmac, ipaddress, os, socket
+import ipaddress, os, socket
 from dataclasses import asdict
 from contextlib import asynccontextmanager
 import anyio, gradio as gr, orjson, torch, uvicorn
@@ -29,9 +29,11 @@ from hm_recsys.serving import (
     check_customer_id,
     check_top_k,
     get_service,
+    holds_token,
     load_service,
     reload_service,
     use_service,
+    write_token,
 )
 
 # %% auto #0
@@ -114,7 +116,7 @@ def authorise(token: str, authorization: str | None):
     scheme, _, given = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         problem = "this server records purchases for holders of its token only: send the header `Authorization: Bearer <token>`"
-    elif not hmac.compare_digest(given.strip().encode(), token.encode()):
+    elif not holds_token(given, token):
         problem = "the bearer token is not this server's"
     else:
         return
@@ -132,10 +134,13 @@ def create_app(
     """The FastAPI app on `service` (default `get_service()`), with the Gradio app at `/` when `ui`; `threads` run requests;
     API bodies over `max_body` bytes get 413. Writes need `token` (default `$HM_API_TOKEN`) when there is one."""
     svc = use_service(service) if service else get_service()  # each request reads the process's service afresh
-    token = os.environ.get("HM_API_TOKEN", "") if token is None else token
+    token = write_token(token)
 
     async def writer(authorization: str | None = Header(None, description="`Bearer <token>`, when the server has one")):
         authorise(token, authorization)
+
+    writes = dict(dependencies=[Depends(writer)])  # the endpoints that need the token; their 401 in `responses`
+    unauthorised = {401: {"description": "no token, or not the server's"}}
 
     @asynccontextmanager
     async def lifespan(app):  # a few threads: many would only queue on the GIL, and lengthen the slowest answers
@@ -176,9 +181,9 @@ def create_app(
 
     @app.post(
         "/purchases",
-        dependencies=[Depends(writer)],
+        **writes,
         responses={
-            401: {"description": "no token, or not the server's"},
+            **unauthorised,
             404: {"description": "unknown customer"},
             409: {"description": "a request_id used for another purchase"},
             422: {"description": "bad input"},
@@ -197,9 +202,9 @@ def create_app(
 
     @app.post(
         "/admin/reload",
-        dependencies=[Depends(writer)],
+        **writes,
         responses={
-            401: {"description": "no token, or not the server's"},
+            **unauthorised,
             409: {"description": "the registry could not be loaded: the old one goes on serving"},
         },
     )
@@ -273,7 +278,7 @@ def serve(
     workers: int = 1,
 ):
     "Load the registry once, then serve the API with the app at `/` (or, with `demo`, the Gradio app alone)."
-    token = os.environ.get("HM_API_TOKEN", "")
+    token = write_token()
     check_exposure(host, share, token)
     check_port(host, port)  # before the registry's seconds of loading
     if workers > 1 and demo:

@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/app.html.md"""
 
 # %% ../nbs/07a_app.ipynb #a002
 from __future__ import annotations
-import base64, hmac, html, io, logging, os, uuid
+import base64, html, io, logging, uuid
 from functools import lru_cache
 from pathlib import Path
 import gradio as gr
@@ -19,7 +19,9 @@ from hm_recsys.serving import (
     Profile,
     Recommendations,
     get_service,
+    holds_token,
     use_service,
+    write_token,
 )
 
 # %% auto #0
@@ -314,7 +316,7 @@ def buy(
     """Record a purchase (given the server's write `token` as `key`, when it has one) under `request_id`, then show the
     customer again: (message under the article, the article box, a fresh request id, *`show_customer`)."""
     keep = (gr.skip(),) * 7
-    if token and not hmac.compare_digest(str(key or "").strip().encode(), token.encode()):
+    if not holds_token(key, token):
         log.warning("purchase refused: no write token, or not the server's")
         return message(
             "Write token: this server records purchases for holders of its token only (HM_API_TOKEN where it runs)."
@@ -337,7 +339,7 @@ def build_demo(service: HMRecommender | None = None, token: str | None = None, d
     """The Gradio app wrapping `recommend` (on `service`, default `get_service()`); launch it with `theme=THEME, css=CSS`.
     Recording a purchase needs `token` (default `$HM_API_TOKEN`) when there is one; `docs`, the API docs' URL, is linked."""
     svc = use_service(service) if service else get_service()
-    token = os.environ.get("HM_API_TOKEN", "") if token is None else token
+    token = write_token(token)
     examples = svc.examples()
     link = f" The HTTP API: [docs]({docs})." if docs else ""
     with gr.Blocks(title="H&M recommender", analytics_enabled=False) as demo:

@@ -6,7 +6,7 @@ Docs: https://hm-recsys.github.io/hm-recsys/serving.html.md"""
 
 # %% ../nbs/07_serving.ipynb #c003
 from __future__ import annotations
-import hashlib, os, threading, uuid
+import hashlib, hmac, os, threading, uuid
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -27,8 +27,8 @@ from .registry import load_registry, registry_dir
 __all__ = ['MAX_TOP_K', 'CID_EXAMPLE', 'WEEK', 'AGE', 'VECTORS_CACHED', 'SOURCE_TEXT', 'InvalidInput', 'UnknownCustomer',
            'Conflict', 'shown', 'check_customer_id', 'check_top_k', 'check_article_id', 'ArticleCard',
            'Recommendations', 'Purchase', 'Profile', 'ServingData', 'HMRecommender', 'age_group', 'tower_embedder',
-           'serving_data', 'use_service', 'load_service', 'get_service', 'reload_service', 'recommend',
-           'record_purchase']
+           'serving_data', 'use_service', 'load_service', 'get_service', 'write_token', 'holds_token', 'reload_service',
+           'recommend', 'record_purchase']
 
 # %% ../nbs/07_serving.ipynb #c007
 MAX_TOP_K = 100
@@ -645,6 +645,16 @@ def get_service() -> HMRecommender:
         if _service is None:
             use_service(load_service())
     return _service
+
+
+def write_token(token: str | None = None) -> str:
+    "The token that writes need: `token`, else `$HM_API_TOKEN`; '' for none (writes open, on loopback only)."
+    return os.environ.get("HM_API_TOKEN", "") if token is None else token
+
+
+def holds_token(given, token: str) -> bool:
+    "Whether `given` (blanks around it allowed) is `token`, compared in constant time; always, when there is no token."
+    return not token or hmac.compare_digest(str(given or "").strip().encode(), token.encode())
 
 
 _reload_lock = threading.Lock()

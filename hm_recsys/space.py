@@ -70,11 +70,11 @@ import hm_recsys
 from hm_recsys.api import check_exposure
 from hm_recsys.app import CSS, THEME, build_demo
 from hm_recsys.events import EventStore
-from hm_recsys.serving import HMRecommender
+from hm_recsys.serving import HMRecommender, write_token
 
 host, share = os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"), "--share" in sys.argv
 try:  # a public address or link records purchases only for holders of the token
-    check_exposure(host, share, os.environ.get("HM_API_TOKEN", ""))
+    check_exposure(host, share, write_token())
 except PermissionError as e:
     sys.exit(f"app.py: {e}")
 print(f"hm_recsys: {hm_recsys.__file__}", flush=True)
