@@ -97,18 +97,24 @@ class EventStore:
         "Commit one purchase; returns it and whether it is new (a `request_id` seen before records nothing)."
         rid = request_id or uuid.uuid4().hex
         now = datetime.now(timezone.utc).isoformat(timespec="microseconds")
-        cur = self._db().execute(
-            "INSERT INTO purchases (request_id, customer_id, article_id, t_dat, price, sales_channel_id, recorded_at, "
-            "model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING",
-            (rid, customer_id, article_id, str(t_dat), float(price), int(sales_channel_id), now, model_version),
+        inserted = (
+            self._db()
+            .execute(  # read to the end: the statement, and its commit, finish there
+                "INSERT INTO purchases (request_id, customer_id, article_id, t_dat, price, sales_channel_id, recorded_at, "
+                "model_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (request_id) DO NOTHING RETURNING *",
+                (rid, customer_id, article_id, str(t_dat), float(price), int(sales_channel_id), now, model_version),
+            )
+            .fetchall()
         )
-        event = self.get(rid)
-        if cur.rowcount == 0 and (event.customer_id, event.article_id) != (customer_id, article_id):
+        if inserted:
+            return Event(*inserted[0]), True
+        event = self.get(rid)  # recorded before: the same purchase again, or another one under its id
+        if (event.customer_id, event.article_id) != (customer_id, article_id):
             raise RequestIdReused(
                 f"request_id: {rid!r} was recorded for another purchase ({event.customer_id[:12]}..., "
                 f"{event.article_id}); send a new id for a new purchase, the same id only to retry the same one."
             )
-        return event, cur.rowcount == 1
+        return event, False
 
     def since(self, after: int, day: str) -> list[tuple[int, str, str]]:
         "(id, customer_id, article_id) of the purchases after row `after` dated `day` or later, in the order recorded."
