@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 import httpx, numpy as np
 
-from hm_recsys.config import load_config, write_json
+from hm_recsys.config import atomic_path, load_config, write_json
 from hm_recsys.events import EventStore
 from hm_recsys.registry import registry_dir
 from hm_recsys.api import free_port
@@ -169,8 +169,6 @@ def kill(
 
 def new_version(registry: Path, into: Path):
     "Write a copy of `registry` into `into` as a later `make all` would (atomic folder swap), with a later `created`."
-    from hm_recsys.config import atomic_path
-
     meta = json.loads((registry / "metadata.json").read_text())
     meta.pop("model_version", None)
     meta["created"] = (np.datetime64("now") + np.timedelta64(1, "s")).astype(str) + "+00:00"
